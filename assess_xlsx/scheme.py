@@ -7,19 +7,28 @@ fragment's label against its rows' points and the base total against 100,
 gives every row its code `P.S.R`, and attaches the rules of the matching
 rules file. Problems are findings in `scheme.report`, never raised one by one;
 `SchemeError` is raised only when the result cannot be used at all.
+
+The same table reads the same however it was laid out: title rows above the
+header or none, an extra column (序号), the table on any sheet, cells merged
+(the Word attachment pasted into Excel), left empty under the filled one (the
+same without merges, or an .ods/.xls whose merges the reader cannot see) or
+unmerged and filled down.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
-from .figures import FigureError, fmt, to_hundredths
-from .findings import Finding, Report
+from . import findings
+from .crosscheck import cross_check
+from .figures import FigureError, fmt, fmt_short, to_hundredths
+from .findings import ERROR, INFO, Finding, Report
 from .rules import RuleBook, RuleError, load_rules
 
 # Canonical column keys and the header text that names each (whitespace removed).
@@ -33,16 +42,31 @@ COLUMNS = {
     "method": "考核方式",
     "units": "责任单位",
 }
+# Other header words offices use for the same column.
+ALIASES = {
+    "points": ("分值",),
+    "method": ("考核办法",),
+    "units": ("牵头单位",),
+}
+# A table without these columns simply has none of that text.
+OPTIONAL = ("bonus_text", "method", "units")
 # Columns whose empty cell continues the cell above (merged in the document).
 FILLED_DOWN = ("primary", "secondary", "tertiary", "bonus_text", "method", "units")
 SUMMARY = {"综合加分项": "extra", "重大扣分项": "major"}
 EXPECTED_TOTAL = 10000  # hundredths: the base points of a scheme sum to 100
 HEADER_SCAN_ROWS = 40
+# What a cell holds when the table means "nothing here".
+NONE_MARKS = frozenset({"-", "－", "—", "–", "―", "——", "--", "/", "／", "无"})
 
 _WS = re.compile(r"\s+")
-_LABEL = re.compile(r"^(?P<name>.*?)[（(](?P<points>\d+(?:\.\d+)?)分[)）]$")
+_LABEL = re.compile(r"^(?P<name>.*?)[（(](?P<points>[0-9０-９.．]+)分[)）]$")
 _CLAUSE = re.compile(r"[（(]([一二三四五六七八九十]+)[)）]")
-_NUMERALS = "一二三四五六七八九十"
+
+findings.MESSAGES.update({
+    "scheme-row-skipped": (INFO, "第{value}行不是考核行（无赋分、无扣分标准），已跳过：{note}", "row {value} is not a scoring row (no points, no deduction text), skipped: {note}"),
+    "scheme-primary-missing": (ERROR, "考核行缺少一级指标", "a scoring row has no primary indicator (一级指标)"),
+    "scheme-items-missing": (ERROR, "“{note}”中找不到（一）（二）……各项", "no clauses (一)(二)… found in {note}"),
+})
 
 
 class SchemeError(ValueError):
@@ -60,6 +84,12 @@ def norm(text) -> str:
     return _WS.sub("", str(text)) if text is not None else ""
 
 
+def is_none_mark(text) -> bool:
+    """'-' (in any of its widths), '/', '无' or nothing at all."""
+    t = norm(text)
+    return t == "" or t in NONE_MARKS
+
+
 @dataclass
 class Scheme:
     name: str
@@ -69,6 +99,7 @@ class Scheme:
     items: pd.DataFrame         # 综合加分项 / 重大扣分项 clauses: code, side, number, text
     rules: RuleBook | None
     report: Report = field(default_factory=Report)
+    sheet: str = ""
 
     @property
     def ok(self) -> bool:
@@ -77,6 +108,17 @@ class Scheme:
     @property
     def base_total(self) -> int:
         return int(self.rows["points"].dropna().sum())
+
+    @property
+    def checks(self) -> dict[str, bool]:
+        """Each check the reader runs, True when it passed."""
+        codes = {f.code for f in self.report.errors}
+        return {
+            "points_valid": "scheme-points-invalid" not in codes,
+            "fragments_match": "scheme-fragment-mismatch" not in codes,
+            "total_is_100": "scheme-total-mismatch" not in codes,
+            "rules_attached": self.rules is not None,
+        }
 
     @property
     def inputs(self) -> pd.DataFrame:
@@ -92,19 +134,22 @@ def default_scheme_path() -> Path:
 
 
 def read_scheme(path: str | Path | None = None, rules: RuleBook | str | Path | None = None) -> Scheme:
-    """Read a task-breakdown table (the embedded 2022 table when path is None)."""
+    """Read a task-breakdown table (the embedded 2022 table when path is None).
+
+    `rules` is a RuleBook or the path of a rules TOML (default: the 2022
+    rules); they are attached only when the table's rows are theirs.
+    """
     path = Path(path) if path is not None else default_scheme_path()
     report = Report()
-    grid, title = _load_grid(path, report)
+    grid = _load_grid(path, report)
     if grid is None:
         raise SchemeError(report, str(path))
-    header_row, colmap = _find_header(grid)
+    header_row, colmap = _find_header(grid.values)
     if header_row is None:
         report.add("scheme-header-missing", file=path.name, expected="、".join(COLUMNS.values()))
         raise SchemeError(report, str(path))
-    sheet = grid.attrs.get("sheet", "")
-    if not title:
-        title = _title_above(grid, header_row) or path.stem
+    sheet = grid.sheet
+    title = _title_above(grid.values, header_row) or grid.title or path.stem
 
     rows, items = _walk(grid, header_row, colmap, path.name, sheet, report)
     if not rows:
@@ -115,144 +160,225 @@ def read_scheme(path: str | Path | None = None, rules: RuleBook | str | Path | N
     frame["points"] = frame["points"].astype("Int64")
     frame["fragment_points"] = frame["fragment_points"].astype("Int64")
     primaries = _check_points(frame, path.name, sheet, report)
-    item_frame = pd.DataFrame(items, columns=["code", "side", "number", "text", "method", "units", "cell"])
+    frame = frame.drop(columns="_fragment_cell")
+    item_frame = _item_frame(items, len(primaries))
 
     book = rules if isinstance(rules, RuleBook) else _load_rules(rules, report, path.name)
-    attached = _attach(frame, item_frame, book, path.name, report) if book is not None else None
+    attached = _attach(frame, item_frame, book, path.name, sheet, report) if book is not None else None
     if attached is not None:
-        from .crosscheck import cross_check  # the text-figure cross-check reads the rule text
-
-        report.extend(cross_check(frame, attached, path.name, sheet))
-    return Scheme(name=title, source=str(path), rows=frame, primaries=primaries, items=item_frame, rules=attached, report=report)
+        cells = {key: _col_letter(c) for key, c in colmap.items()}
+        report.extend(cross_check(frame, attached, path.name, sheet, cells))
+    return Scheme(name=title, source=str(path), rows=frame, primaries=primaries, items=item_frame,
+                  rules=attached, report=report, sheet=sheet)
 
 
 # --------------------------------------------------------------------------- loading
 
-def _load_grid(path: Path, report: Report) -> tuple[pd.DataFrame | None, str]:
-    """The sheet holding the table as a grid of strings, merged cells resolved."""
+@dataclass
+class _Grid:
+    """One sheet as strings, merged cells resolved.
+
+    `copies` holds the positions filled from the top-left cell of a merged
+    range: a merged label continues, an equal label in its own cell may start
+    a new page fragment.
+    """
+    values: list[list[str]]
+    copies: set[tuple[int, int]]      # cells filled from a merge's top-left cell
+    tops: set[tuple[int, int]]        # top-left cells of merges over several rows
+    sheet: str
+    title: str = ""
+
+    def cell(self, r: int, c: int | None) -> str:
+        if c is None or c >= len(self.values[r]):
+            return ""
+        return self.values[r][c]
+
+
+def _load_grid(path: Path, report: Report) -> _Grid | None:
+    """The first sheet holding the table (a finding when none can be read)."""
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            return _grid_openpyxl(path)
-        return _grid_calamine(path)
+            grids = _grids_openpyxl(path)
+        else:
+            grids = _grids_calamine(path)
     except Exception as exc:  # any reader failure is a finding, not a crash
         report.add("scheme-unreadable", file=path.name, note=f"{type(exc).__name__}: {exc}")
-        return None, ""
+        return None
+    if not grids:
+        report.add("scheme-unreadable", file=path.name, note="工作簿中没有工作表 / the workbook has no sheets")
+        return None
+    for grid in grids:
+        if _find_header(grid.values)[0] is not None:
+            return grid
+    return grids[0]  # no header anywhere: the caller reports it
 
 
-def _grid_openpyxl(path: Path) -> tuple[pd.DataFrame | None, str]:
+def _grids_openpyxl(path: Path) -> list[_Grid]:
     from openpyxl import load_workbook
 
     wb = load_workbook(path, data_only=True)
-    best = None
-    for ws in wb.worksheets:
-        values = [[c for c in row] for row in ws.iter_rows(values_only=True)]
-        width = max((len(r) for r in values), default=0)
-        grid = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in values])
-        for rng in ws.merged_cells.ranges:
-            top = ws.cell(rng.min_row, rng.min_col).value
-            for r in range(rng.min_row - 1, rng.max_row):
-                for c in range(rng.min_col - 1, rng.max_col):
-                    if r < len(grid) and c < width:
-                        grid.iat[r, c] = top
-        grid = grid.map(lambda v: "" if v is None else _cell_text(v))
-        grid.attrs["sheet"] = ws.title
-        if _find_header(grid)[0] is not None:
-            best = grid
-            break
-    wb.close()
-    return best, ""
+    try:
+        out = []
+        for ws in wb.worksheets:
+            values = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+            ranges = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
+            out.append(_resolve(values, ranges, ws.title, wb.properties.title or ""))
+        return out
+    finally:
+        wb.close()
 
 
-def _grid_calamine(path: Path) -> tuple[pd.DataFrame | None, str]:
+def _grids_calamine(path: Path) -> list[_Grid]:
     from python_calamine import CalamineWorkbook
 
     wb = CalamineWorkbook.from_path(str(path))
-    for name in wb.sheet_names:
-        values = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        width = max((len(r) for r in values), default=0)
-        grid = pd.DataFrame([list(r) + [""] * (width - len(r)) for r in values])
-        grid = grid.map(lambda v: "" if v is None else _cell_text(v))
-        grid.attrs["sheet"] = name
-        if _find_header(grid)[0] is not None:
-            return grid, ""
-    return None, ""
+    try:
+        out = []
+        for name in wb.sheet_names:
+            sheet = wb.get_sheet_by_name(name)
+            values = [[_cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+            # Merges are known for .xlsx/.xls; an .ods shows them as empty cells.
+            ranges = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (getattr(sheet, "merged_cell_ranges", None) or [])]
+            out.append(_resolve(values, ranges, name, ""))
+        return out
+    finally:
+        wb.close()
+
+
+def _resolve(values: list[list[str]], ranges, sheet: str, title: str) -> _Grid:
+    width = max((len(r) for r in values), default=0)
+    values = [row + [""] * (width - len(row)) for row in values]
+    copies: set[tuple[int, int]] = set()
+    tops: set[tuple[int, int]] = set()
+    for r0, c0, r1, c1 in ranges:
+        if r0 >= len(values):
+            continue
+        if r1 > r0:
+            tops.add((r0, c0))
+        top = values[r0][c0] if c0 < width else ""
+        for r in range(r0, min(r1, len(values) - 1) + 1):
+            for c in range(c0, min(c1, width - 1) + 1):
+                if (r, c) != (r0, c0):
+                    values[r][c] = top
+                    copies.add((r, c))
+    return _Grid(values=values, copies=copies, tops=tops, sheet=sheet, title=title)
 
 
 def _cell_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "是" if v else "否"
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
-    return str(v)
+    return str(v).replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _find_header(grid: pd.DataFrame) -> tuple[int | None, dict[str, int]]:
-    wanted = {text: key for key, text in COLUMNS.items()}
-    for r in range(min(len(grid), HEADER_SCAN_ROWS)):
-        found: dict[str, int] = {}
-        for c, value in enumerate(grid.iloc[r]):
-            key = wanted.get(norm(value))
+def _header_key(text: str) -> str | None:
+    t = norm(text)
+    for key, name in COLUMNS.items():
+        if t == name or t in ALIASES.get(key, ()):
+            return key
+    return None
+
+
+def _find_header(values: list[list[str]]) -> tuple[int | None, dict[str, int | None]]:
+    for r in range(min(len(values), HEADER_SCAN_ROWS)):
+        found: dict[str, int | None] = {}
+        for c, value in enumerate(values[r]):
+            key = _header_key(value)
             if key and key not in found:
                 found[key] = c
-        if len(found) == len(COLUMNS):
-            return r, found
+        if all(key in found for key in COLUMNS if key not in OPTIONAL):
+            return r, {key: found.get(key) for key in COLUMNS}
     return None, {}
 
 
-def _title_above(grid: pd.DataFrame, header_row: int) -> str:
+def _is_header(values: list[str], colmap: dict[str, int | None]) -> bool:
+    """A header repeated at the top of a new page."""
+    return all(_header_key(values[c]) == key for key, c in colmap.items() if c is not None)
+
+
+def _title_above(values: list[list[str]], header_row: int) -> str:
     for r in range(header_row - 1, -1, -1):
-        texts = [t for t in grid.iloc[r] if t.strip()]
-        for t in texts:
+        for t in values[r]:
             if "表" in t or "方案" in t:
-                return t.strip()
+                return norm(t)
     return ""
 
 
 # --------------------------------------------------------------------------- walking the rows
 
-def _walk(grid, header_row, colmap, file, sheet, report):
+def _walk(grid: _Grid, header_row: int, colmap: dict[str, int | None], file: str, sheet: str, report: Report):
     rows: list[dict] = []
-    items: list[list] = []
+    items: list[dict] = []
     prev: dict[str, str] = {}
     primary_order: dict[str, int] = {}
     secondary_order: dict[tuple[int, str], int] = {}
     row_counter: dict[tuple[int, int], int] = {}
     fragment_no = 0
-    fragment_key = None
-    header_norm = [norm(v) for v in grid.iloc[header_row]]
+    fragment_cell = ""
+    pcol = colmap["primary"]
+    # (text, own cell) of the previous scoring row's 一级指标 cell
+    last_label: tuple[str, bool] | None = None
 
-    for r in range(header_row + 1, len(grid)):
-        raw = {key: grid.iat[r, c].strip() for key, c in colmap.items()}
-        if not any(raw.values()) or [norm(v) for v in grid.iloc[r]] == header_norm:
+    for r in range(header_row + 1, len(grid.values)):
+        line = grid.values[r]
+        raw = {key: grid.cell(r, c).strip() for key, c in colmap.items()}
+        if not any(raw.values()) or _is_header(line, colmap):
             continue  # blank line or a header repeated on a new page
         side = SUMMARY.get(norm(raw["primary"]))
         if side:
-            text = _summary_text(grid, r, colmap)
-            items.extend(_clauses(side, text, raw["method"], raw["units"], _cell_ref(r, colmap["secondary"])))
-            prev = {}
+            col, text = _summary_text(grid, r, colmap)
+            clauses = _clauses(_text(text))
+            if not clauses:
+                report.add("scheme-items-missing", file=file, sheet=sheet, cell=_cell_ref(r, col), note=norm(raw["primary"]))
+            for number, body in clauses:
+                items.append({"side": side, "number": number, "text": body,
+                              "method": _text(raw["method"]), "units": _text(raw["units"]), "cell": _cell_ref(r, col)})
+            prev, last_label = {}, None
             continue
-        new_label = bool(raw["primary"]) and (raw["primary"] != prev.get("primary") or _is_merge_top(grid, r, colmap["primary"]))
+        skipped = _not_a_scoring_row(raw)
+        if skipped:
+            report.add("scheme-row-skipped", file=file, sheet=sheet, cell=_cell_ref(r, pcol), value=str(r + 1), note=skipped[:40])
+            continue
+
         cells = {}
         for key in COLUMNS:
             value = raw[key]
             if key in FILLED_DOWN and value == "":
                 value = prev.get(key, "")
             cells[key] = value
-        if new_label or fragment_key is None:
-            fragment_no += 1
-            fragment_key = cells["primary"]
         prev = cells
 
+        # A page fragment starts where a 一级指标 label stands in its own cell:
+        # the top of a merged label, or a label in a cell of its own -- unless
+        # the row above holds the same label in its own cell too (the table was
+        # unmerged and filled down, where two equal labels cannot be told apart).
+        own = raw["primary"] != "" and (r, pcol) not in grid.copies
+        if last_label is None or (r, pcol) in grid.tops:
+            new = True
+        elif own:
+            new = not (last_label[1] and norm(last_label[0]) == norm(raw["primary"]))
+        else:
+            new = False
+        if new:
+            fragment_no += 1
+            fragment_cell = _cell_ref(r, pcol)
+        last_label = (raw["primary"] or cells["primary"], own)
+
         label = norm(cells["primary"])
+        if not label:
+            report.add("scheme-primary-missing", file=file, sheet=sheet, cell=_cell_ref(r, pcol))
         m = _LABEL.match(label)
         pname = m.group("name") if m else label
-        fragment_points = to_hundredths(m.group("points")) if m else None
+        fragment_points = _label_points(m.group("points")) if m else None
         p = primary_order.setdefault(pname, len(primary_order) + 1)
         sname = norm(cells["secondary"])
         s = secondary_order.setdefault((p, sname), sum(1 for k in secondary_order if k[0] == p) + 1)
         n = row_counter[(p, s)] = row_counter.get((p, s), 0) + 1
 
         points = _points(cells["points"], file, sheet, _cell_ref(r, colmap["points"]), report)
-        bonus = "" if cells["bonus_text"] in ("-", "－", "—") else cells["bonus_text"]
-        deduction = "" if cells["deduction_text"] in ("-", "－", "—") else cells["deduction_text"]
         rows.append({
             "code": f"{p}.{s}.{n}",
             "primary_code": str(p),
@@ -262,58 +388,104 @@ def _walk(grid, header_row, colmap, file, sheet, report):
             "tertiary": norm(cells["tertiary"]),
             "tertiary_text": cells["tertiary"],
             "points": points,
-            "deduction_text": deduction,
-            "bonus_text": bonus,
-            "method": "" if cells["method"] in ("-",) else cells["method"],
-            "units": cells["units"],
+            "deduction_text": _text(cells["deduction_text"]),
+            "bonus_text": _text(cells["bonus_text"]),
+            "method": _text(cells["method"]),
+            "units": _text(cells["units"]),
             "fragment": fragment_no,
             "fragment_label": cells["primary"],
             "fragment_points": fragment_points,
             "sheet_row": r + 1,
+            "_fragment_cell": fragment_cell,
         })
     return rows, items
 
 
-def _is_merge_top(grid, r, c) -> bool:
-    """In a merged or filled-down column a new label shows as a changed value."""
-    return r > 0 and grid.iat[r - 1, c].strip() != grid.iat[r, c].strip()
+def _not_a_scoring_row(raw: dict[str, str]) -> str:
+    """The text of a note or title row inside the table, '' for a scoring row.
 
-
-def _summary_text(grid, r, colmap) -> str:
-    for key in ("secondary", "tertiary", "points", "deduction_text", "bonus_text"):
-        text = grid.iat[r, colmap[key]]
-        if text.strip():
-            return text
+    A scoring row has points or a deduction text ('-' counts: bonus-only rows
+    write it). A note merged across the whole row shows the same text in
+    every column.
+    """
+    filled = [v for v in raw.values() if v]
+    if len(filled) >= 3 and len({norm(v) for v in filled}) == 1:
+        return norm(filled[0])
+    if raw["points"] == "" and raw["deduction_text"] == "":
+        return norm(" ".join(filled))
     return ""
 
 
-def _clauses(side, text, method, units, cell):
+def _text(value: str) -> str:
+    return "" if is_none_mark(value) else value
+
+
+def _summary_text(grid: _Grid, r: int, colmap) -> tuple[int, str]:
+    """The clauses of 综合加分项/重大扣分项: the first filled middle cell."""
+    for key in ("secondary", "tertiary", "points", "deduction_text", "bonus_text"):
+        c = colmap[key]
+        if c is not None and grid.cell(r, c).strip():
+            return c, grid.cell(r, c)
+    return colmap["secondary"], ""
+
+
+def _numeral(text: str) -> int:
+    """'三' -> 3, '十二' -> 12 (clause numbers stay below 100)."""
+    digits = "一二三四五六七八九"
+    if "十" not in text:
+        return digits.index(text) + 1 if text in digits else 0
+    tens, _, ones = text.partition("十")
+    return (digits.index(tens) + 1 if tens else 1) * 10 + (digits.index(ones) + 1 if ones else 0)
+
+
+def _clauses(text: str) -> list[tuple[int, str]]:
     parts = _CLAUSE.split(text)
-    base = 10 if side == "extra" else 11
     out = []
     # split gives [before, numeral1, text1, numeral2, text2, ...]
     for i in range(1, len(parts) - 1, 2):
-        number = _NUMERALS.index(parts[i]) + 1 if parts[i] in _NUMERALS else 0
         body = parts[i + 1].strip().rstrip("；;。").strip()
-        out.append([f"{base}.{number}", side, number, body, method, units, cell])
+        out.append((_numeral(parts[i]), body))
+    if not out and text.strip():
+        out.append((1, text.strip().rstrip("；;。").strip()))
     return out
 
 
-def _points(text, file, sheet, cell, report) -> int | None:
-    t = norm(text)
-    if t in ("", "-", "－", "—"):
-        return None
+def _item_frame(items: list[dict], n_primaries: int) -> pd.DataFrame:
+    """Items are coded after the 一级指标: 综合加分项 n+1, 重大扣分项 n+2."""
+    base = {"extra": n_primaries + 1, "major": n_primaries + 2}
+    records = [{"code": f"{base[it['side']]}.{it['number']}", **it} for it in items]
+    return pd.DataFrame(records, columns=["code", "side", "number", "text", "method", "units", "cell"])
+
+
+def _label_points(text: str) -> int | None:
     try:
-        return to_hundredths(t)
+        return to_hundredths(unicodedata.normalize("NFKC", text))
     except FigureError:
+        return None
+
+
+def _points(text, file, sheet, cell, report) -> int | None:
+    if is_none_mark(text):
+        return None
+    t = unicodedata.normalize("NFKC", norm(text)).removesuffix("分")
+    try:
+        value = to_hundredths(t)
+    except FigureError:
+        value = -1
+    if value < 0:
         report.add("scheme-points-invalid", file=file, sheet=sheet, cell=cell, value=text)
         return None
+    return value
 
 
-def _cell_ref(r: int, c: int) -> str:
+def _col_letter(c: int | None) -> str:
     from openpyxl.utils import get_column_letter
 
-    return f"{get_column_letter(c + 1)}{r + 1}"
+    return get_column_letter(c + 1) if c is not None else ""
+
+
+def _cell_ref(r: int, c: int | None) -> str:
+    return f"{_col_letter(c)}{r + 1}" if c is not None else ""
 
 
 # --------------------------------------------------------------------------- checks
@@ -322,17 +494,17 @@ def _check_points(frame: pd.DataFrame, file: str, sheet: str, report: Report) ->
     records = []
     for (pcode, pname), group in frame.groupby(["primary_code", "primary"], sort=False):
         fragments = []
-        for frag, fg in group.groupby("fragment", sort=False):
+        for _, fg in group.groupby("fragment", sort=False):
             label_points = fg["fragment_points"].iloc[0]
             label_points = None if pd.isna(label_points) else int(label_points)
             row_sum = int(fg["points"].dropna().sum())
-            fragments.append({"label": fg["fragment_label"].iloc[0], "points": label_points, "rows": len(fg), "sum": row_sum})
+            label = norm(fg["fragment_label"].iloc[0])
+            cell = fg["_fragment_cell"].iloc[0]
+            fragments.append({"label": label, "points": label_points, "sum": row_sum, "rows": len(fg), "cell": cell})
             if label_points is not None and label_points != row_sum:
                 report.add(
-                    "scheme-fragment-mismatch", file=file, sheet=sheet,
-                    cell=f"A{int(fg['sheet_row'].iloc[0])}",
-                    note=norm(fg["fragment_label"].iloc[0]), expected=fmt(label_points).removesuffix(".00"),
-                    value=fmt(row_sum).removesuffix(".00"),
+                    "scheme-fragment-mismatch", file=file, sheet=sheet, cell=cell, input=pcode,
+                    note=label, expected=fmt_short(label_points), value=fmt_short(row_sum),
                 )
         records.append({
             "code": pcode, "name": pname,
@@ -343,8 +515,8 @@ def _check_points(frame: pd.DataFrame, file: str, sheet: str, report: Report) ->
         })
     total = int(frame["points"].dropna().sum())
     if total != EXPECTED_TOTAL:
-        report.add("scheme-total-mismatch", file=file, sheet=sheet, value=fmt(total).removesuffix(".00"), expected=fmt(EXPECTED_TOTAL).removesuffix(".00"))
-    return pd.DataFrame(records)
+        report.add("scheme-total-mismatch", file=file, sheet=sheet, value=fmt_short(total), expected=fmt_short(EXPECTED_TOTAL))
+    return pd.DataFrame(records, columns=["code", "name", "points", "rows", "bonus_only_rows", "fragments"])
 
 
 def _load_rules(rules, report, file) -> RuleBook | None:
@@ -355,24 +527,190 @@ def _load_rules(rules, report, file) -> RuleBook | None:
         return None
 
 
-def _attach(frame: pd.DataFrame, items: pd.DataFrame, book: RuleBook, file: str, report: Report) -> RuleBook | None:
+def _attach(frame: pd.DataFrame, items: pd.DataFrame, book: RuleBook, file: str, sheet: str, report: Report) -> RuleBook | None:
     """The rules apply when the table's rows are the rows they were written for."""
     problems = []
     table_codes = list(frame["code"])
     if table_codes != list(book.rows):
-        missing = sorted(set(book.rows) - set(table_codes))
-        extra = sorted(set(table_codes) - set(book.rows))
-        problems.append(f"编号不同 / codes differ: 缺少 {missing[:5]} 多出 {extra[:5]}")
-    else:
-        for rec in frame.itertuples():
-            rule = book.rows[rec.code]
-            if rule.points != (None if pd.isna(rec.points) else rec.points):
-                problems.append(f"{rec.code} 赋分 {rec.points} ≠ {rule.points}")
-            elif rule.tertiary and norm(rule.tertiary) != rec.tertiary:
-                problems.append(f"{rec.code} 三级指标“{rec.tertiary}”≠“{rule.tertiary}”")
+        missing = [c for c in book.rows if c not in set(table_codes)]
+        extra = [c for c in table_codes if c not in book.rows]
+        problems.append(f"表格{len(table_codes)}行、规则{len(book.rows)}行 / {len(table_codes)} rows vs {len(book.rows)} in the rules"
+                        + (f"；表中缺少 / missing {', '.join(missing[:5])}" if missing else "")
+                        + (f"；表中多出 / extra {', '.join(extra[:5])}" if extra else ""))
+    for rec in frame.itertuples():
+        rule = book.rows.get(rec.code)
+        if rule is None:
+            continue
+        points = None if pd.isna(rec.points) else int(rec.points)
+        if rule.points != points:
+            problems.append(f"{rec.code} 赋分 / points {_show(points)} ≠ {_show(rule.points)}")
+        elif rule.tertiary and norm(rule.tertiary) != rec.tertiary:
+            problems.append(f"{rec.code} 三级指标 “{rec.tertiary}” ≠ “{rule.tertiary}”")
     if list(items["code"]) != list(book.items):
-        problems.append(f"综合加分项/重大扣分项 {list(items['code'])} ≠ {list(book.items)}")
+        problems.append(f"综合加分项/重大扣分项 / items {', '.join(items['code'])} ≠ {', '.join(book.items)}")
     if problems:
-        report.add("scheme-rules-mismatch", file=file, expected=str(book.year or book.name), note="；".join(problems[:3]))
+        more = f"（另有{len(problems) - 3}处 / {len(problems) - 3} more）" if len(problems) > 3 else ""
+        report.add("scheme-rules-mismatch", file=file, sheet=sheet, expected=str(book.year or book.name),
+                   note="；".join(problems[:3]) + more)
         return None
     return book
+
+
+def _show(points: int | None) -> str:
+    return "-" if points is None else fmt_short(points)
+
+
+__all__ = ["COLUMNS", "EXPECTED_TOTAL", "Finding", "Scheme", "SchemeError", "default_scheme_path", "describe_scheme", "is_none_mark", "norm", "read_scheme", "scheme_as_dict"]
+
+
+# --------------------------------------------------------------------------- describing
+
+def _dec(h: int | None) -> str | None:
+    return None if h is None else fmt(h)
+
+
+def _bound(spec, value):
+    if value is None:
+        return None
+    return fmt(value) if spec.scaled else int(value)
+
+
+def input_as_dict(spec) -> dict:
+    return {
+        "code": spec.code, "label": spec.label, "kind": spec.kind,
+        "min": _bound(spec, spec.min), "max": _bound(spec, spec.max),
+        "unit": spec.unit, "levels": list(spec.levels), "percent": spec.percent,
+        "required_if_positive": spec.required_if_positive,
+    }
+
+
+_AMOUNT_PARAMS = ("amount", "unit", "cap", "at_least")
+
+
+def part_as_dict(part) -> dict:
+    """A rule part as in the rules file: kind, its inputs by role, its parameters
+    (amounts as decimal strings, "0.50")."""
+    d: dict = {"kind": part.kind}
+    d.update(part.inputs)
+    for key, value in part.params.items():
+        if key in _AMOUNT_PARAMS:
+            d[key] = fmt(value)
+        elif key == "when":
+            d[key] = "是" if value else "否"
+        elif key == "amounts":
+            d[key] = [fmt(v) for v in value]
+        elif key == "bands":
+            d[key] = [_band_as_dict(b) for b in value]
+        elif key == "prefecture":
+            d[key] = {"over": value["over"], "amount": fmt(value["amount"])}
+        elif key == "capital":
+            d[key] = {"per_place": fmt(value["per_place"])}
+        elif key == "step":
+            d[key] = dict(value)
+        else:
+            d[key] = value
+    return d
+
+
+def _band_as_dict(band) -> dict:
+    d = {}
+    if "bound" in band:
+        d[band["bound"]] = fmt(band["limit"])
+    for key in ("per_rate", "fixed"):
+        if key in band:
+            d[key] = fmt(band[key])
+    return d
+
+
+def scheme_as_dict(scheme: Scheme) -> dict:
+    """The whole scheme as plain data (what `assess-xlsx scheme --json` prints)."""
+    book = scheme.rules
+    rows = []
+    for rec in scheme.rows.itertuples():
+        rule = book.rows[rec.code] if book is not None else None
+        rows.append({
+            "code": rec.code, "primary": rec.primary, "secondary": rec.secondary, "tertiary": rec.tertiary,
+            "points": None if pd.isna(rec.points) else fmt(int(rec.points)),
+            "deduction_text": rec.deduction_text, "bonus_text": rec.bonus_text,
+            "method": rec.method, "units": rec.units, "fragment": norm(rec.fragment_label),
+            "inputs": [input_as_dict(s) for s in rule.inputs] if rule else [],
+            "rule": None if rule is None else {
+                "deduct": [part_as_dict(p) for p in rule.deduct],
+                "bonus": [part_as_dict(p) for p in rule.bonus],
+                "deduct_cap": _dec(rule.deduct_cap), "bonus_cap": _dec(rule.bonus_cap),
+                "note": rule.note,
+            },
+        })
+    items = []
+    for rec in scheme.items.itertuples():
+        rule = book.items.get(rec.code) if book is not None else None
+        items.append({
+            "code": rec.code, "side": rec.side, "name": rule.name if rule else rec.text,
+            "number": int(rec.number), "text": rec.text, "method": rec.method, "units": rec.units,
+            "inputs": [input_as_dict(s) for s in rule.inputs] if rule else [],
+            "parts": [part_as_dict(p) for p in rule.parts] if rule else [],
+            "cap": _dec(rule.cap) if rule else None,
+        })
+    primaries = [{
+        "code": p.code, "name": p.name, "points": fmt(p.points), "rows": int(p.rows),
+        "bonus_only_rows": int(p.bonus_only_rows),
+        "fragments": [{"label": f["label"], "points": _dec(f["points"]), "sum": fmt(f["sum"]), "rows": f["rows"], "cell": f["cell"]}
+                      for f in p.fragments],
+    } for p in scheme.primaries.itertuples()]
+    checks: dict = dict(scheme.checks)
+    checks["passed"] = scheme.ok and scheme.rules is not None
+    checks["errors"] = [f.message for f in scheme.report if f.severity != INFO and f.code != "scheme-text-disagrees"]
+    checks["text_disagreements"] = [
+        {"code": f.input, "cell": f.cell, "text": f.value, "rule": f.expected, "note": f.note}
+        for f in scheme.report if f.code == "scheme-text-disagrees"
+    ]
+    return {
+        "name": scheme.name, "source": scheme.source, "sheet": scheme.sheet,
+        "base_total": fmt(scheme.base_total), "checks": checks,
+        "primaries": primaries, "rows": rows, "items": items,
+    }
+
+
+SIDE_NAMES = {"extra": "综合加分项 / extra items", "major": "重大扣分项 / major deductions"}
+
+
+def describe_scheme(scheme: Scheme) -> list[str]:
+    """The structure of a scheme as lines of text (what `assess-xlsx scheme` prints)."""
+    source = "内置2022年表 / built-in 2022 table" if Path(scheme.source) == default_scheme_path() else scheme.source
+    lines = [
+        f"考核方案 / scheme: {scheme.name}",
+        f"文件 / file: {source}（工作表 / sheet: {scheme.sheet}）",
+        "",
+        "一级指标 / primary indicators:",
+    ]
+    for p in scheme.primaries.itertuples():
+        figure = f"{fmt_short(p.points)}分"
+        frags = p.fragments
+        if len(frags) > 1 or any(f["points"] is not None and f["points"] != f["sum"] for f in frags):
+            figure += " = " + "+".join(
+                fmt_short(f["sum"]) if f["points"] in (None, f["sum"]) else f"{fmt_short(f['sum'])}（标注 / label {fmt_short(f['points'])}）"
+                for f in frags)
+        extra = f"（{p.bonus_only_rows}行仅加分 / bonus only）" if p.bonus_only_rows else ""
+        lines.append(f"  {p.code} {p.name}  {figure}  {p.rows}行 / rows{extra}")
+    bonus_only = scheme.rows[scheme.rows["points"].isna()]
+    lines.append(f"基础分合计 / base total: {fmt_short(scheme.base_total)}分（{len(scheme.rows)}行 / rows）")
+    lines.append(f"仅加分行 / bonus-only rows ({len(bonus_only)}): "
+                 + ("；".join(f"{r.code} {r.tertiary}" for r in bonus_only.itertuples()) or "无 / none"))
+    for side, title in SIDE_NAMES.items():
+        codes = list(scheme.items.loc[scheme.items["side"] == side, "code"])
+        span = f"（{codes[0]}–{codes[-1]}）" if codes else ""
+        lines.append(f"{title}: {len(codes)}{span}")
+    if scheme.rules is not None:
+        lines.append(f"评分规则 / rules: {scheme.rules.name}（{scheme.rules.year}）已附加 / attached")
+    else:
+        lines.append("评分规则 / rules: 未附加 / not attached")
+    texts = [f for f in scheme.report if f.code == "scheme-text-disagrees"]
+    lines.append(f"原文与评分规则的出入 / text vs rules ({len(texts)}):")
+    lines.extend(f"  {f.input} {f.cell}：{f.note}" for f in texts)
+    problems = [f for f in scheme.report if f.severity != INFO]
+    if problems:
+        lines.append(f"问题 / problems ({len(problems)}):")
+        lines.extend(f"  {f.message}" for f in problems)
+    passed = scheme.ok and scheme.rules is not None
+    lines.append("检查 / checks: " + ("通过 / passed" if passed else "未通过 / failed"))
+    return lines

@@ -18,6 +18,7 @@ across the middle columns.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 
@@ -136,9 +137,10 @@ def build(text: str) -> Workbook:
 
 
 def _typed(value: str, col: int):
-    """Points are numbers in the pasted sheet; everything else stays text."""
-    if col == 3 and value.strip().isdigit():
-        return int(value)
+    """Points are numbers in the pasted sheet ("-" and everything else stays text)."""
+    text = value.strip()
+    if col == 3 and re.fullmatch(r"\d+(\.\d+)?", text):
+        return int(text) if text.isdigit() else float(text)
     return value
 
 

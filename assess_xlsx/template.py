@@ -1,0 +1,515 @@
+"""The fill-in workbook sent to each city: one row per input of the scheme.
+
+`write_template(scheme, path, roster, city)` writes sheet 填报表: a title, the
+被考核单位 cell (a list of the roster's units), a header row, then per 一级指标 a
+band row followed by one row per input — its 编号 (e.g. `3.3.8a`), the
+indicator names, the row's points, what to enter (填报内容), the 填报值 cell,
+the requirement (填写要求), the scheme's rule text and a 备注/依据 cell.
+A 填表说明 sheet says how to fill it in and send it back.
+
+The column headers, the 编号 codes and the 被考核单位 label are the contract for
+anyone filling the sheet by program and for `submissions.read_submissions`,
+which finds them by their text, never by position: keep them stable.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from .figures import fmt_short
+from .roster import DEFAULT_ROSTER, Roster
+from .rules import YES, NO, InputSpec, RuleBook
+
+SHEET_NAME = "填报表"
+GUIDE_SHEET = "填表说明"
+LIST_SHEET = "单位名单"          # only when the roster is too long for an inline list
+CODE_HEADER = "编号"
+VALUE_HEADER = "填报值"
+UNIT_LABEL = "被考核单位"
+
+# Columns of 填报表: (header, width). 编号 and 填报值 are what programs look for.
+COLUMNS = (
+    (CODE_HEADER, 9),
+    ("一级指标", 11),
+    ("二级指标", 12),
+    ("三级指标", 15),
+    ("赋分", 6),
+    ("填报内容", 34),
+    (VALUE_HEADER, 13),
+    ("填写要求", 26),
+    ("评分规则", 50),
+    ("备注/依据", 22),
+    ("考核方式/责任单位", 20),
+)
+COL = {name: i for i, (name, _) in enumerate(COLUMNS)}
+LAST_COL = len(COLUMNS) - 1
+
+TITLE_ROW, UNIT_ROW, HINT_ROW, HEADER_ROW = 0, 1, 2, 3   # zero-based
+
+# Pinned so that the same scheme and roster always give the same file.
+CREATED = datetime(2022, 1, 1, 0, 0, 0)
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
+INPUT_TINT = "#FFF2CC"     # what must be filled in
+NOTE_TINT = "#DDEBF7"      # optional 备注/依据
+BAND_TINT = "#D9D9D9"
+HEADER_TINT = "#BDD7EE"
+FONT = "宋体"
+LINE_HEIGHT = 13.5         # points per wrapped line at 10 pt
+
+_NUMERALS = "一二三四五六七八九十"
+SIDE_BANDS = {"extra": "综合加分项", "major": "重大扣分项"}
+
+
+class TemplateError(ValueError):
+    """The template cannot be written (no rules for the scheme, unknown city, unwritable path)."""
+
+
+# --------------------------------------------------------------------------- what to enter
+
+def expected_text(spec: InputSpec, rules: RuleBook | None = None) -> str:
+    """What a valid value of this input looks like, in Chinese (also used in findings)."""
+    unit = f"（单位：{spec.unit}）" if spec.unit and spec.unit not in ("%", "分") else ""
+    if spec.kind == "yesno":
+        return f"“{YES}”或“{NO}”"
+    if spec.kind == "level":
+        return "“" + "”“".join(spec.levels) + "”之一"
+    if spec.kind == "count":
+        lo = spec.min or 0
+        rng = f"{lo}～{spec.max}的整数" if spec.max is not None else f"≥{lo}的整数"
+        return rng + unit
+    if spec.kind == "rank":
+        lo = spec.min if spec.min is not None else 1
+        rng = f"{lo}～{spec.max}的整数名次" if spec.max is not None else f"≥{lo}的整数名次"
+        return rng
+    if spec.kind == "amount":
+        if spec.percent:
+            hi = fmt_short(spec.max) if spec.max is not None else ""
+            return f"0～{hi}的百分数（如 4.5 或 4.5%），最多两位小数" if hi else "≥0的百分数，最多两位小数"
+        lo = fmt_short(spec.min or 0)
+        rng = f"{lo}～{fmt_short(spec.max)}的数值" if spec.max is not None else f"≥{lo}的数值"
+        return rng + "（分），最多两位小数" if spec.unit == "分" else rng + "，最多两位小数" + unit
+    if spec.kind == "score":
+        hi = fmt_short(spec.max) if spec.max is not None else "本行赋分"
+        return f"0～{hi}分的分值，最多两位小数"
+    # text
+    if spec.required_if_positive:
+        return f"文字说明（{spec.required_if_positive}大于0时必填）"
+    return "文字说明（选填）"
+
+
+def requirement(spec: InputSpec) -> str:
+    """The 填写要求 cell: how to fill this input in."""
+    if spec.kind in ("yesno", "level"):
+        return "从下拉列表选择" + expected_text(spec)
+    if spec.kind == "text":
+        return expected_text(spec)
+    text = "填" + expected_text(spec)
+    if spec.kind == "count":
+        text += "；没有的填0，不要留空"
+    return text
+
+
+def _input_message(spec: InputSpec) -> str:
+    msg = f"{spec.label}\n{requirement(spec)}"
+    return msg if len(msg) <= 250 else msg[:249] + "…"
+
+
+def _validation(spec: InputSpec, cell: str) -> dict:
+    """The Excel data validation of one input cell (Excel stops a wrong entry)."""
+    base = {
+        "input_title": f"编号 {spec.code}"[:32],
+        "input_message": _input_message(spec),
+        "error_title": "填报值不符合要求",
+        "error_message": ("应" + requirement(spec))[:250],
+        "ignore_blank": True,
+    }
+    kind = spec.kind
+    if kind == "yesno":
+        return base | {"validate": "list", "source": [YES, NO]}
+    if kind == "level":
+        return base | {"validate": "list", "source": list(spec.levels)}
+    if kind == "text":
+        return base | {"validate": "any"}
+    if kind in ("count", "rank"):
+        lo = spec.min if spec.min is not None else (1 if kind == "rank" else 0)
+        if spec.max is not None:
+            return base | {"validate": "integer", "criteria": "between", "minimum": lo, "maximum": spec.max}
+        return base | {"validate": "integer", "criteria": ">=", "value": lo}
+    # amount / score: decimals; bounds are hundredths
+    lo = (spec.min or 0) / 100
+    if kind == "amount" and spec.percent:
+        # The cell is text-formatted so "4%" stays "4%" instead of becoming
+        # 0.04; accept a number with or without the percent sign.
+        v = f'--SUBSTITUTE({cell},"%","")'
+        hi = (spec.max if spec.max is not None else 10000) / 100
+        formula = f"=AND(ISNUMBER({v}),{v}>={_num(lo)},{v}<={_num(hi)})"
+        return base | {"validate": "custom", "value": formula}
+    if spec.max is not None:
+        return base | {"validate": "decimal", "criteria": "between", "minimum": lo, "maximum": spec.max / 100}
+    return base | {"validate": "decimal", "criteria": ">=", "value": lo}
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(x)
+
+
+# --------------------------------------------------------------------------- layout
+
+def template_rows(scheme) -> list[dict]:
+    """The rows of 填报表 below the header, in order, as plain records.
+
+    kind "band" (一级指标 / 综合加分项 / 重大扣分项) or "input" or "note" (an
+    item without inputs of its own, 11.2). Input records carry the spec and the
+    texts of every column; `group` ties the inputs of one scoring row together.
+    """
+    rules: RuleBook | None = scheme.rules
+    if rules is None:
+        raise TemplateError(
+            "方案表与评分规则不一致，无法生成填报表 / the scheme table does not match its rules; "
+            "cannot list the inputs"
+        )
+    rows = scheme.rows.set_index("code")
+    records: list[dict] = []
+    for p in scheme.primaries.itertuples():
+        pts = int(p.points)
+        label = f"{_numeral(int(p.code))}、{p.name}" + (f"（{fmt_short(pts)}分）" if pts else "（加分项）")
+        records.append({"kind": "band", "text": label})
+        for code in rows.index[rows["primary_code"] == p.code]:
+            row = rows.loc[code]
+            rule = rules.rows[code]
+            points = None if pd.isna(row["points"]) else int(row["points"])
+            texts = []
+            if row["deduction_text"]:
+                texts.append(f"扣分：{row['deduction_text']}")
+            if row["bonus_text"]:
+                texts.append(f"加分：{row['bonus_text']}")
+            if rule.note:
+                texts.append(f"说明：{rule.note}")
+            shared = {
+                "group": code,
+                "primary": row["primary"],
+                "secondary": row["secondary"],
+                "tertiary": row["tertiary_text"].strip() or row["tertiary"],
+                "points": fmt_short(points) if points is not None else "加分项",
+                "points_value": points,
+                "rule": "\n".join(texts),
+                "method": _method(row["method"], row["units"]),
+            }
+            for spec in rule.inputs:
+                records.append({"kind": "input", "spec": spec, "code": spec.code} | shared)
+    items = scheme.items.set_index("code")
+    for side, band in SIDE_BANDS.items():
+        codes = [c for c, it in rules.items.items() if it.side == side]
+        if not codes:
+            continue
+        records.append({"kind": "band", "text": band})
+        for code in codes:
+            item = rules.items[code]
+            text = items.loc[code, "text"] if code in items.index else item.name
+            method = _method(items.loc[code, "method"], items.loc[code, "units"]) if code in items.index else ""
+            shared = {
+                "group": code, "primary": band, "secondary": item.name, "tertiary": "",
+                "points": "—", "points_value": None, "rule": text, "method": method,
+            }
+            if not item.inputs:
+                refs = sorted({ref for part in item.parts for ref in part.inputs.values()})
+                note = "无需填报：按" + "、".join(refs) + "填报的数据计算" if refs else "无需填报"
+                records.append({"kind": "note", "code": code, "label": note} | shared)
+            for spec in item.inputs:
+                records.append({"kind": "input", "spec": spec, "code": spec.code} | shared)
+    return records
+
+
+def _numeral(n: int) -> str:
+    if 1 <= n <= 10:
+        return _NUMERALS[n - 1]
+    if n < 20:
+        return "十" + _NUMERALS[n - 11]
+    return str(n)
+
+
+def _method(method: str, units: str) -> str:
+    parts = []
+    if method:
+        parts.append(f"考核方式：{method}")
+    if units:
+        parts.append(f"责任单位：{units}")
+    return "\n".join(parts)
+
+
+def _text_width(text: str) -> int:
+    """Display width in Excel column units: a CJK character is about two."""
+    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
+
+
+def _lines(text: str, width: float) -> int:
+    usable = max(width - 1, 1)
+    return sum(max(1, math.ceil(_text_width(line) / usable)) for line in str(text).split("\n")) if text else 1
+
+
+# --------------------------------------------------------------------------- writing
+
+def write_template(scheme, path: str | os.PathLike, roster: Roster = DEFAULT_ROSTER, city: str | None = None) -> Path:
+    """Write the fill-in workbook for `scheme` to `path` (replaced atomically)."""
+    path = Path(path)
+    if city is not None and city not in roster:
+        raise TemplateError(f"“{city}”不在单位名单中 / {city!r} is not in the roster ({roster.source})")
+    records = template_rows(scheme)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise TemplateError(f"文件夹不存在 / folder does not exist: {folder}")
+    fd, tmp = tempfile.mkstemp(prefix=".~tmp-", suffix=".xlsx", dir=folder)
+    os.close(fd)
+    try:
+        _write(scheme, records, tmp, roster, city)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class _Writer:
+    """Checks every xlsxwriter return code: a non-zero one is a bug, not a warning."""
+
+    def __init__(self, ws):
+        self.ws = ws
+
+    def __getattr__(self, name):
+        method = getattr(self.ws, name)
+
+        def call(*args, **kwargs):
+            rc = method(*args, **kwargs)
+            if isinstance(rc, int) and rc < 0:
+                raise TemplateError(f"xlsxwriter {name}{args[:2]} returned {rc}")
+            return rc
+
+        return call
+
+
+def _write(scheme, records: list[dict], path: str, roster: Roster, city: str | None) -> None:
+    wb = xlsxwriter.Workbook(path, WORKBOOK_OPTIONS)
+    wb.set_properties({
+        "title": f"{scheme.name}（填报表）",
+        "subject": "政务公开工作考核填报表",
+        "author": "assess-xlsx",
+        "created": CREATED,
+        "comments": "编号和填报值两列供程序读取，请勿修改编号 / the 编号 and 填报值 columns are read by program",
+    })
+    base = {"font_name": FONT, "font_size": 10, "valign": "vcenter", "border": 1, "text_wrap": True}
+    f = {
+        "title": wb.add_format({"font_name": FONT, "font_size": 16, "bold": True, "align": "center", "valign": "vcenter", "text_wrap": True}),
+        "label": wb.add_format({"font_name": FONT, "font_size": 11, "bold": True, "align": "right", "valign": "vcenter"}),
+        "unit": wb.add_format({"font_name": FONT, "font_size": 11, "bold": True, "bg_color": INPUT_TINT, "border": 1, "locked": False, "align": "center", "valign": "vcenter"}),
+        "contact": wb.add_format({"font_name": FONT, "font_size": 10, "bg_color": NOTE_TINT, "border": 1, "locked": False, "valign": "vcenter"}),
+        "hint": wb.add_format({"font_name": FONT, "font_size": 10, "italic": True, "font_color": "#7F4F00", "valign": "vcenter", "text_wrap": True}),
+        "header": wb.add_format(base | {"bold": True, "bg_color": HEADER_TINT, "align": "center"}),
+        "band": wb.add_format(base | {"bold": True, "font_size": 11, "bg_color": BAND_TINT, "text_wrap": False}),
+        "code": wb.add_format(base | {"align": "center", "text_wrap": False}),
+        "cell": wb.add_format(base),
+        "center": wb.add_format(base | {"align": "center"}),
+        "input": wb.add_format(base | {"align": "center", "bg_color": INPUT_TINT, "locked": False}),
+        "input_text": wb.add_format(base | {"bg_color": INPUT_TINT, "locked": False, "num_format": "@"}),
+        "input_pct": wb.add_format(base | {"align": "center", "bg_color": INPUT_TINT, "locked": False, "num_format": "@"}),
+        "none": wb.add_format(base | {"bg_color": "#F2F2F2", "align": "center"}),
+        "note": wb.add_format(base | {"bg_color": NOTE_TINT, "locked": False}),
+        "guide_title": wb.add_format({"font_name": FONT, "font_size": 14, "bold": True}),
+        "guide_head": wb.add_format({"font_name": FONT, "font_size": 11, "bold": True, "text_wrap": True, "valign": "top"}),
+        "guide": wb.add_format({"font_name": FONT, "font_size": 10, "text_wrap": True, "valign": "top"}),
+    }
+    ws = wb.add_worksheet(SHEET_NAME)
+    guide = wb.add_worksheet(GUIDE_SHEET)
+    w = _Writer(ws)
+    widths = [width for _, width in COLUMNS]
+    for c, width in enumerate(widths):
+        w.set_column(c, c, width)
+
+    # Title, unit, hint, header.
+    w.merge_range(TITLE_ROW, 0, TITLE_ROW, LAST_COL, f"{scheme.name}（填报表）", f["title"])
+    w.set_row(TITLE_ROW, 30)
+    w.write_string(UNIT_ROW, 0, UNIT_LABEL, f["label"])
+    w.merge_range(UNIT_ROW, 1, UNIT_ROW, 3, "", f["unit"])
+    if city:
+        w.write_string(UNIT_ROW, 1, city, f["unit"])
+    w.data_validation(UNIT_ROW, 1, UNIT_ROW, 1, _unit_validation(wb, roster))
+    w.write_string(UNIT_ROW, 5, "填表人（联系电话）", f["label"])
+    w.merge_range(UNIT_ROW, 6, UNIT_ROW, 7, "", f["contact"])
+    w.set_row(UNIT_ROW, 22)
+    w.merge_range(
+        HINT_ROW, 0, HINT_ROW, LAST_COL,
+        "请先在上方选择被考核单位，再只在黄色单元格（填报值）中填写，蓝色单元格可填备注或依据；"
+        "不要修改“编号”列，不要删除行。详见“填表说明”工作表。",
+        f["hint"],
+    )
+    w.set_row(HINT_ROW, 28)
+    for c, (name, _) in enumerate(COLUMNS):
+        w.write_string(HEADER_ROW, c, name, f["header"])
+    w.set_row(HEADER_ROW, 20)
+
+    r = HEADER_ROW + 1
+    i = 0
+    value_col = COL[VALUE_HEADER]
+    while i < len(records):
+        rec = records[i]
+        if rec["kind"] == "band":
+            w.merge_range(r, 0, r, LAST_COL, rec["text"], f["band"])
+            w.set_row(r, 20)
+            r += 1
+            i += 1
+            continue
+        # One scoring row (or item): its inputs are consecutive records.
+        j = i
+        while j < len(records) and records[j]["kind"] != "band" and records[j]["group"] == rec["group"]:
+            j += 1
+        group = records[i:j]
+        _write_group(w, f, r, group, widths, value_col)
+        r += len(group)
+        i = j
+
+    w.freeze_panes(HEADER_ROW + 1, 1)
+    w.repeat_rows(HEADER_ROW)
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.hide_gridlines(2)
+    ws.protect("", {"format_cells": True, "format_columns": True, "format_rows": True})
+    ws.activate()
+
+    _write_guide(_Writer(guide), guide, f, scheme, roster)
+    wb.close()
+
+
+def _write_group(w, f, r: int, group: list[dict], widths: list[int], value_col: int) -> None:
+    n = len(group)
+    first = group[0]
+    # Texts shared by the group's rows, merged down when there are several.
+    shared_cols = (("primary", "cell"), ("secondary", "cell"), ("tertiary", "cell"), ("points", "center"), ("rule", "cell"), ("method", "cell"))
+    col_of = {"primary": 1, "secondary": 2, "tertiary": 3, "points": 4, "rule": 8, "method": 10}
+    shared_lines = 1
+    for key, fmt_name in shared_cols:
+        c = col_of[key]
+        text = first[key]
+        if key == "points" and first.get("points_value") is not None:
+            if n > 1:
+                w.merge_range(r, c, r + n - 1, c, "", f[fmt_name])
+            w.write_number(r, c, first["points_value"] / 100, f[fmt_name])
+        elif n > 1:
+            w.merge_range(r, c, r + n - 1, c, text, f[fmt_name])
+        elif text:
+            w.write_string(r, c, text, f[fmt_name])
+        else:
+            w.write_blank(r, c, None, f[fmt_name])
+        shared_lines = max(shared_lines, _lines(text, widths[c]))
+    own_lines = []
+    for k, rec in enumerate(group):
+        row = r + k
+        w.write_string(row, 0, rec["code"], f["code"])
+        if rec["kind"] == "note":
+            w.write_string(row, 5, rec["label"], f["cell"])
+            w.write_blank(row, value_col, None, f["none"])
+            w.write_blank(row, 7, None, f["none"])
+            w.write_blank(row, 9, None, f["none"])
+            own_lines.append(_lines(rec["label"], widths[5]))
+            continue
+        spec: InputSpec = rec["spec"]
+        req = requirement(spec)
+        w.write_string(row, 5, spec.label, f["cell"])
+        fmt_name = "input_text" if spec.kind == "text" else ("input_pct" if spec.percent else "input")
+        w.write_blank(row, value_col, None, f[fmt_name])
+        cell = xl_rowcol_to_cell(row, value_col)
+        w.data_validation(row, value_col, row, value_col, _validation(spec, cell))
+        w.write_string(row, 7, req, f["cell"])
+        w.write_blank(row, 9, None, f["note"])
+        own_lines.append(max(_lines(spec.label, widths[5]), _lines(req, widths[7]), 2 if spec.kind == "text" else 1))
+    # Heights: each row fits its own texts; the merged texts spread over the group.
+    extra = max(0, shared_lines - sum(own_lines))
+    for k, lines in enumerate(own_lines):
+        add = extra // n + (1 if k < extra % n else 0)
+        w.set_row(r + k, (lines + add) * LINE_HEIGHT + 3, None, {"level": 1})
+
+
+def _unit_validation(wb, roster: Roster) -> dict:
+    names = list(roster.units)
+    opts = {
+        "validate": "list",
+        "input_title": "被考核单位",
+        "input_message": "从下拉列表选择被考核单位",
+        "error_title": "单位不在名单中",
+        "error_message": "请从下拉列表选择被考核单位",
+    }
+    if len(",".join(names)) <= 250:
+        return opts | {"source": names}
+    # Too long for an inline list: keep the names on a hidden sheet.
+    lst = wb.add_worksheet(LIST_SHEET)
+    for k, name in enumerate(names):
+        if lst.write_string(k, 0, name) < 0:
+            raise TemplateError(f"cannot write unit {name!r}")
+    lst.hide()
+    return opts | {"source": f"='{LIST_SHEET}'!$A$1:$A${len(names)}"}
+
+
+GUIDE_TEXT = (
+    ("用途 / Purpose",
+     "本工作簿用于填报政务公开工作考核数据。评分由程序按考核方案自动完成，填报人只需如实填写各项数据。"),
+    ("第一步：选择被考核单位",
+     "在“填报表”第2行“被考核单位”右侧的黄色单元格中，从下拉列表选择本单位名称。"),
+    ("第二步：填写填报值",
+     "只在“填报值”列的黄色单元格中填写；每行的“填报内容”说明要填什么，“填写要求”说明怎么填。"
+     "鼠标选中单元格时也会出现提示。"),
+    ("各类填报值的写法",
+     "是/否：从下拉列表选“是”或“否”。\n"
+     "数量（件、项、条、次、起等）：填整数，没有的填0，不要留空。\n"
+     "百分数：填数字，如权重4.5%填 4.5 或 4.5%。\n"
+     "分值：填数字，最多两位小数，不超过本行赋分。\n"
+     "名次：填正整数，如第52名填 52。\n"
+     "等次：从下拉列表选择。\n"
+     "情形说明：文字，对应的加分或扣分大于0时必须填写。"),
+    ("不要做的事",
+     "不要修改“编号”列，不要删除或合并行，不要在一个单元格中填多个数字。可以隐藏行、调整列宽或行高。"
+     "空着的填报值视为未填报，该单位将无法评分。"),
+    ("多个部门分别填报",
+     "同一单位的数据可由多个部门分别填报（如“双公示”数据由发改委填报）：每个部门使用一份本表，"
+     "选择同一被考核单位，只填本部门负责的编号，其余留空。程序会合并同一单位的各份表格；"
+     "同一编号在两份表格中填了不同的值时，该单位将被退回核实。"),
+    ("备注/依据",
+     "蓝色的“备注/依据”列可填写印证材料名称、文号或网址，程序不读取，供核查使用。"),
+    ("保存和报送",
+     "填好后保存为 .xlsx（也可为 .xls、.ods），文件名请包含单位名称，如“太原市.xlsx”或“2022太原市政务公开考核表.xlsx”，"
+     "按要求报送考核办。不要加密码；提交前请关闭文件。"),
+)
+
+
+def _write_guide(w, ws, f, scheme, roster: Roster) -> None:
+    width = 80
+    w.set_column(0, 0, 22)
+    w.set_column(1, 1, width)
+    w.write_string(0, 0, f"{scheme.name}（填表说明）", f["guide_title"])
+    w.set_row(0, 24)
+    r = 2
+    units = "、".join(roster.units)
+    for head, text in GUIDE_TEXT + (("被考核单位名单", units),):
+        w.write_string(r, 0, head, f["guide_head"])
+        w.write_string(r, 1, text, f["guide"])
+        w.set_row(r, _lines(text, width) * 15 + 6)
+        r += 1
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.protect("", {"format_cells": True, "format_columns": True, "format_rows": True})
