@@ -1,0 +1,171 @@
+"""Rerun after corrections: what changed since the previous output, and why.
+
+Every output workbook carries a hidden sheet (SNAPSHOT_SHEET) holding the run
+as a long table of text: each city's status, total, rank and grade, every row
+and item figure, and every input value with its file and cell. On a rerun the
+previous workbook's snapshot is read back and compared with the new one, so
+the change log needs nothing but the two workbooks — no cache beside them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .figures import fmt
+
+SNAPSHOT_SHEET = "_快照"
+SNAPSHOT_COLUMNS = ["kind", "city", "code", "field", "value", "file", "cell"]
+
+# What a change is called in the 变更记录 sheet and the printed summary.
+FIELD_LABELS = {
+    "status": "状态",
+    "total": "总分",
+    "rank": "名次",
+    "grade": "等次",
+    "base": "基础得分",
+    "bonus": "加分",
+    "item": "分值",
+}
+STATUS_LABELS = {"scored": "已计分", "rejected": "数据有误未计分", "missing": "未提交"}
+
+
+class SnapshotError(ValueError):
+    """The previous workbook has no readable snapshot (not made by this tool)."""
+
+
+@dataclass(frozen=True)
+class ChangeLog:
+    """`cities`: one row per changed figure; `inputs`: the input cells that changed."""
+
+    cities: pd.DataFrame   # city, code, field, label, old, new
+    inputs: pd.DataFrame   # city, code, old, new, file, cell
+
+    @property
+    def empty(self) -> bool:
+        return self.cities.empty and self.inputs.empty
+
+    def changed_cities(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for city in list(self.cities["city"]) + list(self.inputs["city"]):
+            seen.setdefault(city, None)
+        return list(seen)
+
+    def summary_lines(self) -> list[str]:
+        """One line per changed city: figures old → new, then the input cells behind it."""
+        if self.empty:
+            return ["与上次结果相比没有变化 / nothing changed since the previous run"]
+        lines = []
+        for city in self.changed_cities():
+            figs = self.cities[self.cities["city"] == city]
+            head = [f"{r.label} {r.old or '—'} → {r.new or '—'}" for r in figs.itertuples() if r.code == ""]
+            rows = [f"{r.code} {r.label} {r.old or '—'} → {r.new or '—'}" for r in figs.itertuples() if r.code != ""]
+            cells = self.inputs[self.inputs["city"] == city]
+            causes = [
+                f"{r.file} {r.cell}（{r.code}）“{r.old}” → “{r.new}”" for r in cells.itertuples()
+            ]
+            text = f"{city}：" + ("，".join(head + rows) if head or rows else "得分未变 / scores unchanged")
+            if causes:
+                text += "；输入变化 / inputs changed: " + "，".join(causes)
+            lines.append(text)
+        return lines
+
+
+def snapshot(result) -> pd.DataFrame:
+    """The run as a long table of strings (what the hidden sheet holds)."""
+    records: list[tuple] = []
+    cities = result.cities
+    for city, rec in cities.iterrows():
+        records.append(("city", city, "", "status", rec["status"], "", ""))
+        if rec["status"] == "scored":
+            records.append(("city", city, "", "total", fmt(rec["total"]), "", ""))
+            records.append(("city", city, "", "rank", str(int(rec["rank"])), "", ""))
+            records.append(("city", city, "", "grade", str(rec["grade"]), "", ""))
+    for side in ("base", "bonus"):
+        frame = result.rows[side]
+        long = frame.stack().reset_index()
+        long.columns = ["city", "code", "value"]
+        records.extend(("row", c, code, side, fmt(v), "", "") for c, code, v in long.itertuples(index=False))
+    if result.items is not None and not result.items.empty:
+        long = result.items.stack().reset_index()
+        long.columns = ["city", "code", "value"]
+        records.extend(("item", c, code, "item", fmt(v), "", "") for c, code, v in long.itertuples(index=False))
+    values = result.submissions.values
+    if not values.empty:
+        records.extend(
+            ("input", c, code, "value", str(text), str(file), str(cell))
+            for c, code, text, file, cell in values[["city", "code", "text", "file", "cell"]].itertuples(index=False)
+        )
+    return pd.DataFrame.from_records(records, columns=SNAPSHOT_COLUMNS)
+
+
+def read_snapshot(path: str | Path) -> pd.DataFrame:
+    """The snapshot sheet of a previous output workbook."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+        if SNAPSHOT_SHEET not in wb.sheet_names:
+            raise SnapshotError(f"{path}: 没有{SNAPSHOT_SHEET}工作表 / no snapshot sheet")
+        rows = wb.get_sheet_by_name(SNAPSHOT_SHEET).to_python(skip_empty_area=False)
+    except SnapshotError:
+        raise
+    except Exception as exc:  # a damaged previous file must not stop the new run
+        raise SnapshotError(f"{path}: {type(exc).__name__}: {exc}") from exc
+    if not rows or [str(c) for c in rows[0][: len(SNAPSHOT_COLUMNS)]] != SNAPSHOT_COLUMNS:
+        raise SnapshotError(f"{path}: 快照表头不符 / snapshot header not recognised")
+    body = [[_text(c) for c in r[: len(SNAPSHOT_COLUMNS)]] for r in rows[1:]]
+    return pd.DataFrame(body, columns=SNAPSHOT_COLUMNS)
+
+
+def code_key(code: str) -> str:
+    """'3.3.10' sorts after '3.3.2': each part zero-padded ('' stays first)."""
+    return ".".join(p.zfill(3) if p.isdigit() else p for p in code.split(".")) if code else ""
+
+
+def _text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def diff(old: pd.DataFrame, new: pd.DataFrame) -> ChangeLog:
+    """Compare two snapshots: changed city figures and the input cells behind them."""
+    key = ["kind", "city", "code", "field"]
+    figures_old = old[old["kind"] != "input"].set_index(key)["value"]
+    figures_new = new[new["kind"] != "input"].set_index(key)["value"]
+    both = pd.concat([figures_old.rename("old"), figures_new.rename("new")], axis=1).fillna("")
+    changed = both[both["old"] != both["new"]].reset_index()
+    changed["label"] = changed["field"].map(FIELD_LABELS).fillna(changed["field"])
+    status = changed["field"] == "status"
+    changed.loc[status, "old"] = changed.loc[status, "old"].map(lambda s: STATUS_LABELS.get(s, s))
+    changed.loc[status, "new"] = changed.loc[status, "new"].map(lambda s: STATUS_LABELS.get(s, s))
+    order = {"status": 0, "total": 1, "rank": 2, "grade": 3, "base": 4, "bonus": 5, "item": 6}
+    changed["_o"] = changed["field"].map(order)
+    changed["_k"] = changed["code"].map(code_key)
+    changed = changed.sort_values(["city", "_k", "_o"], kind="stable")
+    cities = changed[["city", "code", "field", "label", "old", "new"]].reset_index(drop=True)
+
+    ikey = ["city", "code"]
+    inputs_old = old[old["kind"] == "input"].drop_duplicates(ikey).set_index(ikey)
+    inputs_new = new[new["kind"] == "input"].drop_duplicates(ikey).set_index(ikey)
+    joined = inputs_old[["value", "file", "cell"]].join(
+        inputs_new[["value", "file", "cell"]], how="outer", lsuffix="_old", rsuffix="_new"
+    ).fillna("")
+    moved = joined[joined["value_old"] != joined["value_new"]].reset_index()
+    moved = moved.sort_values("code", key=lambda s: s.map(code_key), kind="stable")
+    moved["file"] = moved["file_new"].where(moved["file_new"] != "", moved["file_old"])
+    moved["cell"] = moved["cell_new"].where(moved["cell_new"] != "", moved["cell_old"])
+    inputs = moved.rename(columns={"value_old": "old", "value_new": "new"})[
+        ["city", "code", "old", "new", "file", "cell"]
+    ].reset_index(drop=True)
+
+    # Keep the cities in the order they were assessed (snapshot order = roster order).
+    roster_order = {c: i for i, c in enumerate(dict.fromkeys(list(new["city"]) + list(old["city"])))}
+    cities = cities.sort_values("city", key=lambda s: s.map(roster_order), kind="stable").reset_index(drop=True)
+    inputs = inputs.sort_values("city", key=lambda s: s.map(roster_order), kind="stable").reset_index(drop=True)
+    return ChangeLog(cities=cities, inputs=inputs)
