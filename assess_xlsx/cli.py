@@ -252,3 +252,100 @@ def _place_key(f):
     row, col = (int(m.group(2)), (len(m.group(1)), m.group(1))) if m else (0, (0, ""))
     return (f.file, row, col)
 
+
+
+# --------------------------------------------------------------------------- score
+
+_RANKING_HELP = (
+    "排名方式：competition（并列后跳过名次，1、2、2、4，默认）或 dense（中国式排名，1、2、2、3） / "
+    "ranking style: competition (1, 2, 2, 4; default) or dense (1, 2, 2, 3)"
+)
+
+
+@cli.command("score")
+@click.argument("inbox", type=click.Path(exists=True, file_okay=False))
+@scheme_option
+@rules_option
+@click.option("--roster", "roster_path", type=click.Path(exists=True, dir_okay=False), default=None, help=_ROSTER_HELP)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True), default=None,
+              help="把结果写成JSON文件（“-”为屏幕输出） / write the result as JSON (- for standard output)")
+@click.option("--ranking", type=click.Choice(["competition", "dense"]), default="competition", show_default=True,
+              help=_RANKING_HELP)
+def score_command(inbox, scheme_path, rules_path, roster_path, json_path, ranking):
+    """评分并排名 / Score and rank every unit in the folder.
+
+    Reads every workbook in INBOX, scores the units whose data are valid,
+    ranks them and reports the rest as 数据有误 (rejected) or 未提交
+    (missing). Exit code 0 when every unit is scored, 1 when some are
+    rejected or missing.
+
+    \b
+    Example:
+        assess-xlsx score 交回/ --json 结果.json
+        assess-xlsx score samples/ --ranking dense --json -
+    """
+    from .scoring import ScoringError, Settings, result_as_dict, score
+    from .submissions import SubmissionsError, read_submissions
+
+    roster = _roster_or_fail(roster_path)
+    scheme = load_scheme_or_fail(scheme_path, rules_path)
+    try:
+        sub = read_submissions(inbox, scheme, roster=roster)
+        result = score(scheme, sub, Settings(ranking=ranking))
+    except (SubmissionsError, ScoringError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if json_path:
+        text = json.dumps(result_as_dict(result), ensure_ascii=False, indent=2)
+        if json_path == "-":
+            click.echo(text)
+        else:
+            try:
+                _write_text_atomic(Path(json_path), text + "\n")
+            except OSError as exc:
+                raise click.ClickException(
+                    f"无法写入 / cannot write {json_path}: {exc.strerror or exc}\n"
+                    "提示 / hint：检查文件夹是否存在、文件是否被其他程序占用 / check the folder exists and the file is not open elsewhere"
+                ) from exc
+    if json_path != "-":
+        for line in score_lines(result):
+            click.echo(line)
+    if (result.cities["status"] != "scored").any():
+        raise SystemExit(1)
+
+
+def score_lines(result) -> list[str]:
+    """The closing summary of a scoring run: who was scored, who was not and why."""
+    from .figures import fmt
+
+    cities = result.cities
+    lines = []
+    for unit, rec in result.ranking.iterrows():
+        lines.append(f"{int(rec['rank']):>3}  {unit}  {fmt(rec['total'])}  {rec['grade']}")
+    for unit, rec in cities[cities["status"] != "scored"].iterrows():
+        lines.append(f"  -  {unit}  {rec['reason']}")
+    n_scored = int((cities["status"] == "scored").sum())
+    n_rejected = int((cities["status"] == "rejected").sum())
+    n_missing = int((cities["status"] == "missing").sum())
+    lines.append(
+        f"结果 / Result：{n_scored} 个单位已评分，{n_rejected} 个单位数据有误未评分，{n_missing} 个单位未提交 / "
+        f"{n_scored} scored, {n_rejected} rejected, {n_missing} missing"
+    )
+    return lines
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    """Write beside the target, then rename: a failed write never leaves half a file."""
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
