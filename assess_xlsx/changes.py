@@ -1,14 +1,16 @@
 """Rerun after corrections: what changed since the previous output, and why.
 
-Every output workbook carries a hidden sheet (SNAPSHOT_SHEET) holding the run
-as a long table of text: each city's status, total, rank and grade, every row
-and item figure, and every input value with its file and cell. On a rerun the
+Every output workbook carries a hidden sheet (SNAPSHOT_SHEET) holding the run:
+each city's status, total, rank and grade, every row and item figure, and
+every input value with its file and cell, packed per city as JSON text (a few
+cells per city, so thousands of units stay cheap to write). On a rerun the
 previous workbook's snapshot is read back and compared with the new one, so
 the change log needs nothing but the two workbooks — no cache beside them.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +19,7 @@ import pandas as pd
 from .figures import fmt
 
 SNAPSHOT_SHEET = "_快照"
-SNAPSHOT_COLUMNS = ["kind", "city", "code", "field", "value", "file", "cell"]
+SNAPSHOT_COLUMNS = ["kind", "city", "seq", "data"]
 
 # What a change is called in the 变更记录 sheet and the printed summary.
 FIELD_LABELS = {
@@ -73,36 +75,73 @@ class ChangeLog:
         return lines
 
 
+LONG_COLUMNS = ["kind", "city", "code", "field", "value", "file", "cell"]
+# A cell holds at most 32,767 characters; a city's records are split below that.
+CHUNK = 30000
+
+
 def snapshot(result) -> pd.DataFrame:
-    """The run as a long table of strings (what the hidden sheet holds)."""
-    records: list[tuple] = []
+    """The run as the hidden sheet holds it: per city and kind, its records as JSON text.
+
+    A long table (one row per figure and input) would be millions of cells
+    for thousands of units; packed, it is a few cells per unit.
+    """
+    return pack(long_snapshot(result))
+
+
+def long_snapshot(result) -> pd.DataFrame:
+    """The run as a long table of strings: kind, city, code, field, value, file, cell."""
+    parts = []
     cities = result.cities
-    for city, rec in cities.iterrows():
-        records.append(("city", city, "", "status", rec["status"], "", ""))
-        if rec["status"] == "scored":
-            records.append(("city", city, "", "total", fmt(rec["total"]), "", ""))
-            records.append(("city", city, "", "rank", str(int(rec["rank"])), "", ""))
-            records.append(("city", city, "", "grade", str(rec["grade"]), "", ""))
-    for side in ("base", "bonus"):
-        frame = result.rows[side]
+    scored = cities[cities["status"] == "scored"]
+    parts.append(pd.DataFrame({"kind": "city", "city": cities.index, "code": "", "field": "status",
+                               "value": cities["status"].astype(str).to_numpy(), "file": "", "cell": ""}))
+    for field, values in (("total", scored["total"].map(fmt)), ("rank", scored["rank"].astype("int64").astype(str)),
+                          ("grade", scored["grade"].astype(str))):
+        parts.append(pd.DataFrame({"kind": "city", "city": scored.index, "code": "", "field": field,
+                                   "value": values.to_numpy(), "file": "", "cell": ""}))
+    for kind, field, frame in (("row", "base", result.rows["base"]), ("row", "bonus", result.rows["bonus"]),
+                               ("item", "item", result.items)):
+        if frame is None or frame.empty:
+            continue
         long = frame.stack().reset_index()
         long.columns = ["city", "code", "value"]
-        records.extend(("row", c, code, side, fmt(v), "", "") for c, code, v in long.itertuples(index=False))
-    if result.items is not None and not result.items.empty:
-        long = result.items.stack().reset_index()
-        long.columns = ["city", "code", "value"]
-        records.extend(("item", c, code, "item", fmt(v), "", "") for c, code, v in long.itertuples(index=False))
+        parts.append(pd.DataFrame({"kind": kind, "city": long["city"], "code": long["code"], "field": field,
+                                   "value": long["value"].map(fmt), "file": "", "cell": ""}))
     values = result.submissions.values
     if not values.empty:
-        records.extend(
-            ("input", c, code, "value", str(text), str(file), str(cell))
-            for c, code, text, file, cell in values[["city", "code", "text", "file", "cell"]].itertuples(index=False)
-        )
-    return pd.DataFrame.from_records(records, columns=SNAPSHOT_COLUMNS)
+        parts.append(pd.DataFrame({"kind": "input", "city": values["city"], "code": values["code"], "field": "value",
+                                   "value": values["text"].astype(str), "file": values["file"].astype(str),
+                                   "cell": values["cell"].astype(str)}))
+    long = pd.concat(parts, ignore_index=True)[LONG_COLUMNS]
+    # Roster order first, so the change log lists cities as they are assessed.
+    order = {c: k for k, c in enumerate(cities.index)}
+    return long.assign(_o=long["city"].map(order)).sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+
+
+def pack(long: pd.DataFrame) -> pd.DataFrame:
+    """Long records -> one row per (kind, city, chunk) holding JSON text."""
+    rows = []
+    fields = ["code", "field", "value", "file", "cell"]
+    for (kind, city), group in long.groupby(["kind", "city"], sort=False):
+        text = json.dumps(group[fields].to_numpy().tolist(), ensure_ascii=False, separators=(",", ":"))
+        for seq, start in enumerate(range(0, max(len(text), 1), CHUNK)):
+            rows.append((kind, city, str(seq), text[start:start + CHUNK]))
+    return pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS)
+
+
+def unpack(packed: pd.DataFrame) -> pd.DataFrame:
+    records = []
+    packed = packed.assign(_s=packed["seq"].astype(int))
+    for (kind, city), group in packed.groupby(["kind", "city"], sort=False):
+        text = "".join(group.sort_values("_s")["data"])
+        for code, field, value, file, cell in json.loads(text):
+            records.append((kind, city, code, field, value, file, cell))
+    return pd.DataFrame.from_records(records, columns=LONG_COLUMNS)
 
 
 def read_snapshot(path: str | Path) -> pd.DataFrame:
-    """The snapshot sheet of a previous output workbook."""
+    """The snapshot sheet of a previous output workbook (packed, as written)."""
     from python_calamine import CalamineWorkbook
 
     try:
@@ -116,8 +155,13 @@ def read_snapshot(path: str | Path) -> pd.DataFrame:
         raise SnapshotError(f"{path}: {type(exc).__name__}: {exc}") from exc
     if not rows or [str(c) for c in rows[0][: len(SNAPSHOT_COLUMNS)]] != SNAPSHOT_COLUMNS:
         raise SnapshotError(f"{path}: 快照表头不符 / snapshot header not recognised")
-    body = [[_text(c) for c in r[: len(SNAPSHOT_COLUMNS)]] for r in rows[1:]]
-    return pd.DataFrame(body, columns=SNAPSHOT_COLUMNS)
+    body = [[_text(c) for c in r[: len(SNAPSHOT_COLUMNS)]] for r in rows[1:] if any(r)]
+    packed = pd.DataFrame(body, columns=SNAPSHOT_COLUMNS)
+    try:
+        unpack(packed)
+    except (ValueError, TypeError) as exc:
+        raise SnapshotError(f"{path}: 快照内容损坏 / snapshot damaged: {exc}") from exc
+    return packed
 
 
 def code_key(code: str) -> str:
@@ -134,7 +178,9 @@ def _text(v) -> str:
 
 
 def diff(old: pd.DataFrame, new: pd.DataFrame) -> ChangeLog:
-    """Compare two snapshots: changed city figures and the input cells behind them."""
+    """Compare two snapshots (packed or long): changed city figures and the input cells behind them."""
+    old = unpack(old) if list(old.columns) == SNAPSHOT_COLUMNS else old
+    new = unpack(new) if list(new.columns) == SNAPSHOT_COLUMNS else new
     key = ["kind", "city", "code", "field"]
     figures_old = old[old["kind"] != "input"].set_index(key)["value"]
     figures_new = new[new["kind"] != "input"].set_index(key)["value"]
@@ -153,8 +199,8 @@ def diff(old: pd.DataFrame, new: pd.DataFrame) -> ChangeLog:
     ikey = ["city", "code"]
     inputs_old = old[old["kind"] == "input"].drop_duplicates(ikey).set_index(ikey)
     inputs_new = new[new["kind"] == "input"].drop_duplicates(ikey).set_index(ikey)
-    joined = inputs_old[["value", "file", "cell"]].join(
-        inputs_new[["value", "file", "cell"]], how="outer", lsuffix="_old", rsuffix="_new"
+    joined = inputs_old[["value", "file", "cell"]].add_suffix("_old").join(
+        inputs_new[["value", "file", "cell"]].add_suffix("_new"), how="outer"
     ).fillna("")
     moved = joined[joined["value_old"] != joined["value_new"]].reset_index()
     moved = moved.sort_values("code", key=lambda s: s.map(code_key), kind="stable")

@@ -1,0 +1,54 @@
+"""The change log between two runs: which figures moved and which cells caused it."""
+
+import pandas as pd
+
+from assess_xlsx.changes import CHUNK, SNAPSHOT_COLUMNS, diff, long_snapshot, pack, snapshot, unpack
+from assess_xlsx.scoring import score
+from inputs import submissions_from
+
+UNITS = {"太原市": {"3.3.12a": 2}, "大同市": {"11.1a": 1}, "阳泉市": {}}
+
+
+def run(scheme, units, **kw):
+    return score(scheme, submissions_from(scheme, units, **kw))
+
+
+def test_nothing_changed(scheme):
+    a, b = snapshot(run(scheme, UNITS)), snapshot(run(scheme, UNITS))
+    log = diff(a, b)
+    assert log.empty
+    assert log.summary_lines() == ["与上次结果相比没有变化 / nothing changed since the previous run"]
+
+
+def test_one_cell_changes_total_rank_and_row(scheme):
+    old = snapshot(run(scheme, UNITS))
+    changed = dict(UNITS, 阳泉市={"3.3.12a": 4})     # 阳泉市 loses 2: 100 → 98, rank 1 → 2
+    log = diff(old, snapshot(run(scheme, changed)))
+    assert log.changed_cities() == ["太原市", "阳泉市"]
+    yq = log.cities[log.cities["city"] == "阳泉市"]
+    assert list(zip(yq["code"], yq["label"], yq["old"], yq["new"])) == [
+        ("", "总分", "100.00", "98.00"), ("", "名次", "1", "2"), ("3.3.12", "基础得分", "5.00", "3.00")]
+    assert log.inputs.to_dict("records") == [
+        {"city": "阳泉市", "code": "3.3.12a", "old": "0", "new": "4", "file": "阳泉市.xlsx", "cell": log.inputs.at[0, "cell"]}]
+    line = log.summary_lines()[1]
+    assert line.startswith("阳泉市：总分 100.00 → 98.00，名次 1 → 2，3.3.12 基础得分 5.00 → 3.00；输入变化 / inputs changed: 阳泉市.xlsx G")
+    assert log.summary_lines()[0] == "太原市：名次 2 → 1"
+
+
+def test_status_changes(scheme):
+    old = snapshot(run(scheme, UNITS))
+    new = snapshot(run(scheme, {"太原市": UNITS["太原市"], "大同市": UNITS["大同市"]}, rejected={"阳泉市": "1.1.1a"}))
+    log = diff(old, new)
+    yq = log.cities[(log.cities["city"] == "阳泉市") & (log.cities["code"] == "")]
+    assert list(zip(yq["label"], yq["old"], yq["new"])) == [
+        ("状态", "已计分", "数据有误未计分"), ("总分", "100.00", ""), ("名次", "1", ""), ("等次", "优秀", "")]
+
+
+def test_pack_round_trip_and_long_text_is_chunked(scheme):
+    result = run(scheme, {"太原市": {"10.6a": 1, "10.6b": "说明" * 40000}})
+    long = long_snapshot(result)
+    packed = pack(long)
+    assert list(packed.columns) == SNAPSHOT_COLUMNS
+    assert packed["data"].str.len().max() <= CHUNK
+    assert (packed["city"] == "太原市").sum() > 3          # the long note spans several cells
+    pd.testing.assert_frame_equal(unpack(packed), long.reset_index(drop=True))
