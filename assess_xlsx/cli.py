@@ -262,55 +262,137 @@ _RANKING_HELP = (
 )
 
 
+def _common_run_options(f):
+    """The options `score` and `watch` share."""
+    for option in reversed([
+        scheme_option,
+        rules_option,
+        click.option("--roster", "roster_path", type=click.Path(exists=True, dir_okay=False), default=None,
+                     help=_ROSTER_HELP),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="结果工作簿（默认：交回文件夹旁的“考核结果.xlsx”） / the ranking workbook "
+                          "(default: 考核结果.xlsx beside the folder)"),
+        click.option("--per-city", "per_city", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="另为每个单位各写一份结果到此文件夹 / also write one workbook per unit into this folder"),
+        click.option("--ranking", type=click.Choice(["competition", "dense"]), default="competition",
+                     show_default=True, help=_RANKING_HELP),
+        click.option("-q", "--quiet", is_flag=True, help="不显示进度和汇总 / no progress, no summary"),
+    ]):
+        f = option(f)
+    return f
+
+
 @cli.command("score")
 @click.argument("inbox", type=click.Path(exists=True, file_okay=False))
-@scheme_option
-@rules_option
-@click.option("--roster", "roster_path", type=click.Path(exists=True, dir_okay=False), default=None, help=_ROSTER_HELP)
+@_common_run_options
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, allow_dash=True), default=None,
-              help="把结果写成JSON文件（“-”为屏幕输出） / write the result as JSON (- for standard output)")
-@click.option("--ranking", type=click.Choice(["competition", "dense"]), default="competition", show_default=True,
-              help=_RANKING_HELP)
-def score_command(inbox, scheme_path, rules_path, roster_path, json_path, ranking):
-    """评分并排名 / Score and rank every unit in the folder.
+              help="另把结果写成JSON文件（“-”为屏幕输出） / also write the result as JSON (- for standard output)")
+@click.option("--strict", is_flag=True,
+              help="有单位未计分（数据有误或未提交）时不写任何结果 / write nothing unless every unit is scored")
+def score_command(inbox, scheme_path, rules_path, roster_path, output, per_city, ranking, quiet, json_path, strict):
+    """评分、排名并写出结果工作簿 / Score, rank and write the ranking workbook.
 
     Reads every workbook in INBOX, scores the units whose data are valid,
-    ranks them and reports the rest as 数据有误 (rejected) or 未提交
-    (missing). Exit code 0 when every unit is scored, 1 when some are
-    rejected or missing.
+    ranks them, and writes 考核结果.xlsx beside the folder (or -o). Units
+    with errors are listed as 数据有误 and not ranked; units that sent
+    nothing as 未提交. When the output exists already it is kept as
+    考核结果.prev.xlsx and the new workbook lists what changed (变更记录).
+
+    Exit code 0 when every unit is scored; 1 when some are rejected or
+    missing (with --strict nothing is written then); 2 on a usage error.
 
     \b
     Example:
-        assess-xlsx score 交回/ --json 结果.json
-        assess-xlsx score samples/ --ranking dense --json -
+        assess-xlsx score 交回/
+        assess-xlsx score 交回/ -o 2022年度考核结果.xlsx --per-city 各市结果/
+        assess-xlsx score 交回/ --ranking dense --json 结果.json
     """
-    from .scoring import ScoringError, Settings, result_as_dict, score
-    from .submissions import SubmissionsError, read_submissions
+    from .scoring import ScoringError, Settings
+    from .submissions import SubmissionsError
 
+    settings = Settings(ranking=ranking)
     roster = _roster_or_fail(roster_path)
     scheme = load_scheme_or_fail(scheme_path, rules_path)
     try:
-        sub = read_submissions(inbox, scheme, roster=roster)
-        result = score(scheme, sub, Settings(ranking=ranking))
+        result = _score_with_progress(inbox, scheme, roster, settings, quiet)
     except (SubmissionsError, ScoringError) as exc:
         raise click.ClickException(str(exc)) from exc
+    complete = bool((result.cities["status"] == "scored").all())
+    if strict and not complete:
+        if not quiet:
+            for line in score_lines(result):
+                click.echo(line)
+        raise click.ClickException(
+            "有单位未计分，按 --strict 未写出任何结果 / some units were not scored; with --strict nothing was written\n"
+            "提示 / hint：运行 assess-xlsx check 查看问题，改正后重新评分 / run assess-xlsx check to see the problems"
+        )
     if json_path:
-        text = json.dumps(result_as_dict(result), ensure_ascii=False, indent=2)
-        if json_path == "-":
-            click.echo(text)
-        else:
-            try:
-                _write_text_atomic(Path(json_path), text + "\n")
-            except OSError as exc:
-                raise click.ClickException(
-                    f"无法写入 / cannot write {json_path}: {exc.strerror or exc}\n"
-                    "提示 / hint：检查文件夹是否存在、文件是否被其他程序占用 / check the folder exists and the file is not open elsewhere"
-                ) from exc
-    if json_path != "-":
-        for line in score_lines(result):
+        _write_json(result, json_path)
+    run = _write_or_fail(result, inbox, output, per_city)
+    if not quiet and json_path != "-":
+        for line in score_lines(result) + run_lines(run):
             click.echo(line)
-    if (result.cities["status"] != "scored").any():
+    if not complete:
         raise SystemExit(1)
+
+
+def _score_with_progress(inbox, scheme, roster, settings, quiet):
+    """Score, showing files read on a terminal (never when output is piped or quiet)."""
+    import sys
+
+    from .run import score_folder
+
+    if quiet or not sys.stderr.isatty():
+        return score_folder(inbox, scheme, roster, settings)
+    with click.progressbar(length=1, label="读取 / reading", file=sys.stderr) as bar:
+        def progress(done, total):
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+        return score_folder(inbox, scheme, roster, settings, progress=progress)
+
+
+def _write_json(result, json_path):
+    from .scoring import result_as_dict
+
+    text = json.dumps(result_as_dict(result), ensure_ascii=False, indent=2)
+    if json_path == "-":
+        click.echo(text)
+        return
+    try:
+        _write_text_atomic(Path(json_path), text + "\n")
+    except OSError as exc:
+        raise click.ClickException(
+            f"无法写入 / cannot write {json_path}: {exc.strerror or exc}\n"
+            "提示 / hint：检查文件夹是否存在、文件是否被其他程序占用 / check the folder exists and the file is not open elsewhere"
+        ) from exc
+
+
+def _write_or_fail(result, inbox, output, per_city):
+    from .report import ReportError
+    from .run import RunError, write_run
+
+    try:
+        return write_run(result, inbox, output, per_city=per_city)
+    except RunError as exc:
+        raise click.ClickException(f"{exc}\n提示 / hint：用 -o 指定文件夹以外的位置 / pass -o with a path outside the folder") from exc
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def run_lines(run) -> list[str]:
+    """Where the output went and what changed since the previous one."""
+    lines = []
+    if run.changes is not None:
+        lines.append("变更记录 / Changes since the previous run：")
+        lines.extend(f"  {line}" for line in run.changes.summary_lines())
+    elif run.previous_problem:
+        lines.append(f"上次结果无法比较 / the previous output could not be compared：{run.previous_problem}")
+    if run.output is not None:
+        kept = f"（上次结果另存为 / previous kept as {run.previous.name}）" if run.previous else ""
+        lines.append(f"已写入 / written：{run.output}{kept}")
+    if run.per_city:
+        lines.append(f"各单位结果 / per unit：{len(run.per_city)} 个文件 / files in {run.per_city[0].parent}")
+    return lines
 
 
 def score_lines(result) -> list[str]:
@@ -349,3 +431,75 @@ def _write_text_atomic(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+# --------------------------------------------------------------------------- watch
+
+@cli.command("watch")
+@click.argument("inbox", type=click.Path(exists=True, file_okay=False))
+@_common_run_options
+@click.option("--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True,
+              help="检查文件夹的间隔（秒） / seconds between looks at the folder")
+@click.option("--settle", type=click.FloatRange(min=0), default=2.0, show_default=True,
+              help="文件夹静止多久后再评分（秒），正在复制的文件不会被读到一半 / "
+                   "seconds the folder must be still before scoring, so files being copied are not read half-way")
+def watch_command(inbox, scheme_path, rules_path, roster_path, output, per_city, ranking, quiet, interval, settle):
+    """盯住交回文件夹，有变化就重新评分 / Rescore whenever the folder changes.
+
+    Scores once, then again whenever a workbook in INBOX is added, replaced
+    or removed (Office lock files and files still being copied are
+    ignored), printing one line per run. Stop with Ctrl-C.
+
+    \b
+    Example:
+        assess-xlsx watch 交回/
+        assess-xlsx watch 交回/ -o 考核结果.xlsx --settle 5
+    """
+    import time
+
+    from .scoring import ScoringError, Settings
+    from .submissions import SubmissionsError
+    from .watch import watch
+
+    settings = Settings(ranking=ranking)
+    roster = _roster_or_fail(roster_path)
+    scheme = load_scheme_or_fail(scheme_path, rules_path)
+
+    def run_once(reason: str) -> None:
+        from .run import score_folder
+
+        stamp = time.strftime("%H:%M:%S")
+        try:
+            result = score_folder(inbox, scheme, roster, settings)
+            run = _write_or_fail(result, inbox, output, per_city)
+        except (SubmissionsError, ScoringError, click.ClickException) as exc:
+            # One bad moment (a file half-saved, the output open in Excel) must not end the watch.
+            message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
+            click.echo(f"[{stamp}] {reason} → 未能评分 / could not score: {message}", err=True)
+            return
+        click.echo(f"[{stamp}] {reason} → {watch_line(run)}")
+        if not quiet and run.changes is not None and not run.changes.empty:
+            for line in run.changes.summary_lines():
+                click.echo(f"    {line}")
+
+    if not quiet:
+        click.echo(f"正在监视 / watching {inbox}（按 Ctrl-C 停止 / Ctrl-C to stop）")
+    try:
+        watch(inbox, run_once, interval=interval, settle=settle)
+    except KeyboardInterrupt:
+        click.echo("已停止 / stopped")
+
+
+def watch_line(run) -> str:
+    cities = run.result.cities
+    counts = cities["status"].value_counts()
+    scored, rejected, missing = (int(counts.get(k, 0)) for k in ("scored", "rejected", "missing"))
+    if run.changes is None:
+        change = ""
+    elif run.changes.empty:
+        change = "，无变化 / no change"
+    else:
+        n = len(run.changes.changed_cities())
+        change = f"，{n} 个单位有变化 / {n} unit(s) changed"
+    return (f"已评分 {scored}，数据有误 {rejected}，未提交 {missing}{change} / "
+            f"{scored} scored, {rejected} rejected, {missing} missing → {run.output}")

@@ -16,9 +16,14 @@ operations over all files together.
 from __future__ import annotations
 
 import hashlib
+import html
+import io
 import os
 import re
+import stat
 import unicodedata
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -37,6 +42,14 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 HEADER_SCAN_ROWS = 60
 MAX_DIGITS = 12            # longer integer parts are not a plausible count or amount
 READABLE = "未加密、能打开的工作簿（.xlsx、.xlsm、.xls、.ods）"
+
+# Limits that keep one hostile or broken file from exhausting memory or time.
+# A filled score sheet is ~50 KB on disk, ~0.5 MB unzipped, ~1,200 cells.
+MAX_FILE_BYTES = 100 * 2**20       # on disk
+MAX_PART_BYTES = 64 * 2**20        # one XML part of a zipped workbook, unzipped
+MAX_XML_BYTES = 256 * 2**20        # all XML parts together, unzipped
+MAX_ZIP_ENTRIES = 10_000
+MAX_SHEET_CELLS = 2_000_000        # rows x columns a sheet spans, read as one grid
 
 MESSAGES.update({
     # files passed over on purpose
@@ -70,6 +83,14 @@ MESSAGES.update({
     "rate-numerator-exceeds": (ERROR, "{input} 填的“{value}”大于{note}的“{expected}”，比率不能超过100%", "{input}: “{value}” is larger than {note} (“{expected}”); a rate cannot exceed 100%"),
     "rate-zero-denominator": (ERROR, "{input} 为0，无法计算比率 {note}", "{input} is 0: the rate {note} cannot be computed"),
     "note-required": (ERROR, "{note}大于0，须在 {input} 填写情形说明", "{note} is above 0: explain it in {input}"),
+    # hostile or damaged files, refused before any parser sees them
+    "file-skipped-special": (INFO, "不是普通文件（设备、管道或失效的链接），已跳过", "not a regular file (device, pipe or broken link); skipped"),
+    "file-too-large": (ERROR, "文件过大（{value}），超过读取上限 {expected}；请只报送填报表", "the file is too large ({value}); the limit is {expected}; send only the score sheet"),
+    "file-truncated": (ERROR, "文件不完整（压缩包缺少结尾，可能未下载或复制完），无法读取；请重新报送", "the file is incomplete (the zip archive has no end; the download or copy did not finish); send it again"),
+    "file-zip-bomb": (ERROR, "工作簿解压后过大或压缩记录异常（{note}），疑似“压缩炸弹”，已拒绝读取；应为{expected}", "the workbook expands too far or its zip records are inconsistent ({note}); refused as a possible zip bomb; expected {expected}"),
+    "file-xml-dtd": (ERROR, "工作簿的 {note} 部件含 DOCTYPE/实体声明（Excel、WPS 不会写入），已拒绝读取，未展开或下载任何实体", "the part {note} of the workbook holds a DOCTYPE/entity declaration (Excel and WPS never write one); refused, no entity expanded or fetched"),
+    "sheet-too-large": (ERROR, "工作表“{sheet}”的已用区域达到 {value}（{note}个单元格，上限{expected}个），无法读取；请删除多余的行和列后重新报送", "sheet “{sheet}”: the used range reaches {value} ({note} cells, limit {expected}); delete the extra rows and columns and send it again"),
+    "value-formula-uncached": (ERROR, "{input} 是公式“{value}”，文件中却没有保存计算结果（由程序生成、未在 Excel/WPS 中计算）；请用 Excel/WPS 打开并保存，或直接填写数值；应为{expected}", "{input}: the formula “{value}” has no saved result (written by a program, never calculated); open and save the file in Excel/WPS, or type the value; expected {expected}"),
     "code-unknown": (WARNING, "编号“{input}”不在考核方案中，所填“{value}”已忽略", "code {input} is not in the scheme; its value “{value}” is ignored"),
 })
 
@@ -157,6 +178,7 @@ class _FileRead:
     codes: list = field(default_factory=list)
     values: list = field(default_factory=list)
     cells: list = field(default_factory=list)
+    uncached: list = field(default_factory=list)   # input codes holding a formula with no saved result
 
 
 def _classify(entry: os.DirEntry) -> str | None:
@@ -170,6 +192,8 @@ def _classify(entry: os.DirEntry) -> str | None:
         return "file-skipped-hidden"
     if Path(name).suffix.lower() not in WORKBOOK_SUFFIXES:
         return "file-skipped-other"
+    if not entry.is_file():  # a pipe would block the read, a device never end it
+        return "file-skipped-special"
     return None
 
 
@@ -178,34 +202,52 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
 
     out = _FileRead(rel=rel)
     name_city = unit_from_filename(rel, roster) or ""
-    data = path.read_bytes()  # read-only; hashed so a changed file can be told apart
+
+    def unreadable(code: str, **kw) -> _FileRead:
+        report.add(code, file=rel, city=name_city, **kw)
+        out.city, out.status = name_city, "unreadable"
+        return out
+
+    # Read-only, once: the bytes hashed, checked and parsed are the same bytes.
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            out.sha256 = _sha256_stream(fh)
+            return unreadable("file-too-large", value=_mb(size), expected=_mb(MAX_FILE_BYTES))
+        data = fh.read(MAX_FILE_BYTES + 1)
     out.sha256 = hashlib.sha256(data).hexdigest()
     if not data:
-        report.add("file-empty", file=rel, city=name_city, expected=READABLE)
-        out.city, out.status = name_city, "unreadable"
-        return out
+        return unreadable("file-empty", expected=READABLE)
+    if _ole_encrypted(data):
+        return unreadable("file-encrypted", expected=READABLE)
     try:
-        wb = CalamineWorkbook.from_path(str(path))
+        facts = inspect_zip(data)
+    except ZipRefused as refused:
+        return unreadable(refused.code, note=refused.note, value=refused.value, expected=refused.expected,
+                          sheet=refused.sheet, cell=refused.cell)
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError:
-        report.add("file-encrypted", file=rel, city=name_city, expected=READABLE)
-        out.city, out.status = name_city, "unreadable"
-        return out
-    except Exception as exc:  # any reader failure is a finding; the rest go on
-        report.add("file-unreadable", file=rel, city=name_city, note=_reason(exc), expected=READABLE)
-        out.city, out.status = name_city, "unreadable"
-        return out
+        return unreadable("file-encrypted", expected=READABLE)
+    except BaseException as exc:  # any reader failure (a Rust panic included) is a finding; the rest go on
+        _reraise_interrupt(exc)
+        return unreadable("file-unreadable", note=_describe(data, exc), expected=READABLE)
+    too_large = facts.too_large if facts else {}
     try:
-        found = _input_sheet(wb)
-    except Exception as exc:
-        report.add("file-unreadable", file=rel, city=name_city, note=_reason(exc), expected=READABLE)
-        out.city, out.status = name_city, "unreadable"
-        return out
+        # A part too large that no sheet name maps to cannot be passed over safely.
+        stray = [k for k in too_large if k not in wb.sheet_names]
+        found = None if stray else _input_sheet(wb, too_large)
+    except BaseException as exc:
+        _reraise_interrupt(exc)
+        return unreadable("file-unreadable", note=_reason(exc), expected=READABLE)
     finally:
         wb.close()
     if found is None:
-        report.add("sheet-missing", file=rel, city=name_city, expected=f"{CODE_HEADER}、{VALUE_HEADER}")
-        out.city, out.status = name_city, "unreadable"
-        return out
+        if facts and facts.too_large:  # the only candidates were too large to read
+            sheet, (cells, far) = max(facts.too_large.items(), key=lambda kv: kv[1][0])
+            return unreadable("sheet-too-large", sheet=sheet, cell=far, value=f"A1:{far}", note=str(cells),
+                              expected=str(MAX_SHEET_CELLS))
+        return unreadable("sheet-missing", expected=f"{CODE_HEADER}、{VALUE_HEADER}")
     sheet, grid, header, code_col, value_col = found
     out.sheet = sheet
 
@@ -233,6 +275,7 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
 
     # Inputs by code. A plain loop over ~100 rows; the work is done later, in columns.
     col = xl_col_to_name(value_col)
+    uncached = facts.uncached.get(sheet, {}) if facts else {}
     for r in range(header + 1, len(grid)):
         row = grid[r]
         if code_col >= len(row):
@@ -242,7 +285,12 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
             continue
         code = _norm(raw_code).lower()
         value = row[value_col] if value_col < len(row) else ""
-        if code in inputs:
+        if code in inputs and _blank(value) and f"{col}{r + 1}" in uncached:
+            # Read as empty by every reader, yet not empty: say what it is.
+            report.add("value-formula-uncached", file=rel, sheet=sheet, cell=f"{col}{r + 1}",
+                       value=uncached[f"{col}{r + 1}"], expected=expected_text(inputs[code]), city=city, input=code)
+            out.uncached.append(code)
+        elif code in inputs:
             out.codes.append(code)
             out.values.append(value)
             out.cells.append(f"{col}{r + 1}")
@@ -252,16 +300,321 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
     return out
 
 
+# --------------------------------------------------------------------------- hostile files
+#
+# python-calamine parses whatever it is given, and a tiny file can make it
+# allocate without bound: one value in cell XFD1048576 asks for a dense grid of
+# 17 billion cells (the process aborts), and a 2 MB zip can hold gigabytes of
+# XML. So a zipped workbook (.xlsx/.xlsm/.ods) is inspected first, on the very
+# bytes calamine will get: sizes from the zip directory checked before anything
+# is unzipped; each XML part unzipped in bounded chunks (Python's zipfile stops
+# at the declared size and checks the CRC); any DOCTYPE refused (Excel, WPS and
+# LibreOffice never write one, and it is how entity expansion and external
+# entities get in); the area each sheet spans measured, and formulas with no
+# saved result noted. Only then does calamine parse the file.
+
+class ZipRefused(Exception):
+    """A zipped workbook refused before parsing; fields of the finding to report."""
+
+    def __init__(self, code: str, note: str = "", value: str = "", expected: str = "", sheet: str = "", cell: str = ""):
+        super().__init__(code, note)
+        self.code, self.note, self.value, self.expected, self.sheet, self.cell = code, note, value, expected, sheet, cell
+
+
+@dataclass
+class ZipFacts:
+    """What the inspection learnt: sheet -> (cells, farthest cell) for sheets too
+    large to read, and sheet -> {cell: formula} for formulas with no saved result."""
+    too_large: dict = field(default_factory=dict)
+    uncached: dict = field(default_factory=dict)
+
+
+_PK = b"PK\x03\x04"
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_DOCTYPE = b"<!DOCTYPE"
+_CHUNK = 1 << 20
+_ATTRS = rb"""(?P<attrs>(?:[^>"']|"[^"]*"|'[^']*')*?)"""     # quoted '>' does not end a tag
+_XLSX_SCAN = re.compile(
+    rb"<(?:[\w.-]+:)?row(?=[\s/>])" + _ATTRS.replace(b"attrs", b"rattrs") + rb"/?>"
+    rb"|<(?:[\w.-]+:)?c(?=[\s/>])" + _ATTRS + rb"(?:/>|>(?P<inner>.*?)</(?:[\w.-]+:)?c\s*>)",
+    re.S,
+)
+_ODS_SCAN = re.compile(
+    rb"<(?P<tag>table:table|table:table-row|table:table-cell|table:covered-table-cell)(?=[\s/>])"
+    + _ATTRS + rb"(?P<empty>/?)>|</(?P<end>table:table|table:table-row)\s*>"
+)
+_ATTR = re.compile(rb"""(?:^|\s)(?P<name>[\w.:-]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""")
+_REF = re.compile(r"^\$?([A-Za-z]{1,3})?\$?(\d{1,7})?$")
+_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f(?=[\s/>])(?P<fattrs>[^>]*?)(?:/>|>(?P<text>.*?)</(?:[\w.-]+:)?f\s*>)", re.S)
+_VALUE = re.compile(rb"<(?:[\w.-]+:)?v(?=[\s/>])[^>]*?(?:/>|>(?P<text>.*?)</(?:[\w.-]+:)?v\s*>)", re.S)
+_INLINE = re.compile(rb"<(?:[\w.-]+:)?is[\s>]")
+_ODS_VALUE_ATTRS = (b"office:value", b"office:string-value", b"office:boolean-value", b"office:date-value", b"office:time-value")
+
+
+def _attrs(raw: bytes) -> dict[bytes, str]:
+    out = {}
+    for m in _ATTR.finditer(raw):
+        v = m.group("dq") if m.group("dq") is not None else m.group("sq")
+        out[m.group("name")] = html.unescape(v.decode("utf-8", "replace")) if b"&" in v else v.decode("utf-8", "replace")
+    return out
+
+
+def _local(name: bytes) -> bytes:
+    return name.rsplit(b":", 1)[-1]
+
+
+def _get(attrs: dict[bytes, str], local: bytes) -> str | None:
+    for k, v in attrs.items():
+        if _local(k) == local:
+            return v
+    return None
+
+
+def _ole_encrypted(data: bytes) -> bool:
+    """An encrypted .xlsx is an OLE file holding an EncryptedPackage stream."""
+    return data.startswith(_OLE) and "EncryptedPackage".encode("utf-16-le") in data
+
+
+def inspect_zip(data: bytes) -> ZipFacts | None:
+    """Inspect a zipped workbook before it is parsed (None: not a zip file).
+
+    Raises ZipRefused with the finding to report for a file that must not be parsed.
+    """
+    if not data.startswith(_PK):
+        return None
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise ZipRefused("file-truncated") from None
+    limit = f"每个 XML 部件解压后不超过 {_mb(MAX_PART_BYTES)}，合计不超过 {_mb(MAX_XML_BYTES)}"
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise ZipRefused("file-zip-bomb", note=f"{len(infos)} entries", expected=f"至多 {MAX_ZIP_ENTRIES} 个部件")
+        xml = [i for i in infos if i.filename.lower().endswith((".xml", ".rels", ".vml")) and not i.is_dir()]
+        total = 0
+        for i in xml:
+            # Deflate never makes XML bigger by more than a few bytes a block: a
+            # part whose compressed size exceeds its declared size lies about it.
+            lies = i.compress_size > i.file_size + i.file_size // 100 + 1024
+            if i.file_size > MAX_PART_BYTES or lies:
+                note = f"{i.filename}: {_mb(i.file_size)} unzipped, {_mb(i.compress_size)} zipped"
+                raise ZipRefused("file-zip-bomb", note=note, expected=limit)
+            total += i.file_size
+        if total > MAX_XML_BYTES:
+            raise ZipRefused("file-zip-bomb", note=f"XML {_mb(total)} unzipped", expected=limit)
+        names = {i.filename for i in infos}
+        sheets = _xlsx_sheet_parts(zf, names) if "xl/workbook.xml" in names else {}
+        facts = ZipFacts()
+        for i in xml:
+            whole = i.filename in sheets or i.filename == "content.xml"
+            body = _unzip_checked(zf, i, keep=whole)
+            if i.filename in sheets:
+                _measure_xlsx(body, sheets[i.filename], facts)
+            elif i.filename == "content.xml" and "mimetype" in names:
+                _measure_ods(body, facts)
+        return facts
+
+
+def _unzip_checked(zf: zipfile.ZipFile, info: zipfile.ZipInfo, keep: bool) -> bytes:
+    """Unzip one part in chunks, refusing a DOCTYPE; the whole text only when `keep`."""
+    parts, tail = [], b""
+    try:
+        with zf.open(info) as fh:
+            while True:
+                chunk = fh.read(_CHUNK)
+                if not chunk:
+                    break
+                if _DOCTYPE in tail + chunk:
+                    raise ZipRefused("file-xml-dtd", note=info.filename, expected=READABLE)
+                tail = chunk[-len(_DOCTYPE):]
+                if keep:
+                    parts.append(chunk)
+    except ZipRefused:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError) as exc:
+        # a bad CRC (sizes that lie), an unknown compression, encryption: not parseable
+        raise ZipRefused("file-zip-bomb" if "CRC" in str(exc) else "file-unreadable",
+                         note=f"{info.filename}: {_reason(exc)}", expected=READABLE) from None
+    return b"".join(parts)
+
+
+def _xlsx_sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
+    """Worksheet part -> sheet name, from xl/workbook.xml and its relationships.
+    Parts under xl/worksheets/ that no sheet names are measured under their part name."""
+    out = {n: n for n in names if n.lower().startswith("xl/worksheets/") and n.lower().endswith(".xml")}
+    try:
+        book = _unzip_checked(zf, zf.getinfo("xl/workbook.xml"), keep=True)
+        rels = _unzip_checked(zf, zf.getinfo("xl/_rels/workbook.xml.rels"), keep=True) if "xl/_rels/workbook.xml.rels" in names else b""
+    except ZipRefused:
+        raise
+    targets = {}
+    for m in re.finditer(rb"<(?:[\w.-]+:)?Relationship(?=[\s/>])" + _ATTRS + rb"/?>", rels):
+        a = _attrs(m.group("attrs"))
+        target = a.get(b"Target", "")
+        path = target.lstrip("/") if target.startswith("/") else os.path.normpath("xl/" + target).replace(os.sep, "/")
+        targets[a.get(b"Id", "")] = path
+    for m in re.finditer(rb"<(?:[\w.-]+:)?sheet(?=[\s/>])" + _ATTRS + rb"/?>", book):
+        a = _attrs(m.group("attrs"))
+        rid = _get(a, b"id") or ""
+        if targets.get(rid) in names:
+            out[targets[rid]] = a.get(b"name", targets[rid])
+    return out
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _note_extent(facts: ZipFacts, sheet: str, max_row: int, max_col: int) -> None:
+    cells = (max_row + 1) * (max_col + 1)   # read as one grid from A1
+    if max_row >= 0 and cells > MAX_SHEET_CELLS:
+        facts.too_large[sheet] = (cells, f"{xl_col_to_name(max_col)}{max_row + 1}")
+
+
+def _measure_xlsx(body: bytes, sheet: str, facts: ZipFacts) -> None:
+    """The area a worksheet's cells span, and its formulas with no saved result."""
+    row, col, max_row, max_col = -1, -1, -1, -1
+    uncached = {}
+    for m in _XLSX_SCAN.finditer(body):
+        if m.group("rattrs") is not None:
+            r = _get(_attrs(m.group("rattrs")), b"r")
+            row = int(r) - 1 if r and r.isdigit() else row + 1
+            col = -1
+            continue
+        attrs = _attrs(m.group("attrs"))
+        ref = _REF.match((_get(attrs, b"r") or "").strip())
+        if ref and ref.group(1):
+            col = _col_index(ref.group(1))
+        else:
+            col += 1
+        r = int(ref.group(2)) - 1 if ref and ref.group(2) else max(row, 0)
+        inner = m.group("inner")
+        if inner is None:        # <c .../>: no value, nothing stored
+            continue
+        max_row, max_col = max(max_row, r), max(max_col, col)
+        f = _FORMULA.search(inner)
+        if f is None:
+            continue
+        v = _VALUE.search(inner)
+        cached = (v is not None and (v.group("text") or "").strip() != b"") or _INLINE.search(inner) is not None \
+            or (v is not None and (_get(attrs, b"t") or "") == "str")   # a formula that yields "" saves <v></v>
+        if not cached:
+            text = html.unescape((f.group("text") or b"").decode("utf-8", "replace")).strip()
+            uncached[f"{xl_col_to_name(col)}{r + 1}"] = "=" + text if text else "=（共享公式 / shared formula）"
+    _note_extent(facts, sheet, max_row, max_col)
+    if uncached:
+        facts.uncached[sheet] = uncached
+
+
+def _measure_ods(body: bytes, facts: ZipFacts) -> None:
+    """The same for every table of an OpenDocument spreadsheet, counting repeats."""
+    name, row, col, rows_rep = None, 0, 0, 1
+    max_row = max_col = -1
+    uncached: dict[str, str] = {}
+
+    def close_table():
+        if name is not None:
+            _note_extent(facts, name, max_row, max_col)
+            if uncached:
+                facts.uncached[name] = dict(uncached)
+
+    for m in _ODS_SCAN.finditer(body):
+        end = m.group("end")
+        if end == b"table:table-row":
+            row += rows_rep
+            continue
+        if end == b"table:table":
+            close_table()
+            name = None
+            continue
+        tag, attrs, empty = m.group("tag"), m.group("attrs"), m.group("empty") == b"/"
+        a = _attrs(attrs)
+        if tag == b"table:table":
+            close_table()
+            name, row, max_row, max_col = a.get(b"table:name", ""), 0, -1, -1
+            uncached = {}
+        elif tag == b"table:table-row":
+            rows_rep = _repeat(a.get(b"table:number-rows-repeated"))
+            col = 0
+            if empty:
+                row += rows_rep
+        else:
+            cols_rep = _repeat(a.get(b"table:number-columns-repeated"))
+            content = not empty or b"office:value-type" in a or b"table:formula" in a
+            if content:
+                max_row, max_col = max(max_row, row + rows_rep - 1), max(max_col, col + cols_rep - 1)
+            if b"table:formula" in a and not any(k in a for k in _ODS_VALUE_ATTRS) and empty:
+                formula = a[b"table:formula"]
+                uncached[f"{xl_col_to_name(col)}{row + 1}"] = formula.split(":", 1)[1] if formula.startswith("of:") else formula
+            col += cols_rep
+    close_table()
+
+
+def _repeat(text: str | None) -> int:
+    return int(text) if text and text.isdigit() and int(text) > 0 else 1
+
+
+def _sha256_stream(fh) -> str:
+    h = hashlib.sha256()
+    fh.seek(0)
+    for chunk in iter(lambda: fh.read(_CHUNK), b""):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n < 2**30 else f"{n / 2**30:.1f} GB"
+
+
+def _reraise_interrupt(exc: BaseException) -> None:
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        raise exc
+
+
+def _describe(data: bytes, exc: BaseException) -> str:
+    """What a file that is no workbook holds, in words an office user recognises."""
+    head = data[:8]
+    if head.startswith(_PK):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = zf.namelist()
+        except zipfile.BadZipFile:
+            names = []
+        if any(n.startswith("word/") for n in names):
+            return "Word (.docx)"
+        if any(n.startswith("ppt/") for n in names):
+            return "PowerPoint (.pptx)"
+        return f"ZIP: {_reason(exc)}"
+    if head.startswith(b"%PDF"):
+        return "PDF"
+    if head.startswith(_OLE):
+        return f"OLE (.doc/.xls?): {_reason(exc)}"
+    sample = data[:4096]
+    if b"\x00" not in sample:
+        for enc in ("utf-8", "gb18030"):
+            try:
+                sample.decode(enc)
+                return "CSV/text"
+            except UnicodeDecodeError as e:
+                if e.start >= len(sample) - 4:   # a character cut at the sample's end
+                    return "CSV/text"
+    return _reason(exc)
+
+
 def _reason(exc: Exception) -> str:
     text = str(exc).strip() or type(exc).__name__
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _input_sheet(wb):
+def _input_sheet(wb, too_large=None):
     """(sheet, grid, header row, code column, value column) of the first sheet whose
     header row holds 编号 and 填报值; the template's sheet name is tried first only
-    because it is the likely one."""
-    names = list(wb.sheet_names)
+    because it is the likely one. Sheets in `too_large` are never expanded."""
+    names = [n for n in wb.sheet_names if n not in (too_large or {})]
     names.sort(key=lambda n: n != SHEET_NAME)
     for name in names:
         grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
@@ -460,8 +813,12 @@ def _plain(d: Decimal) -> str:
 
 # --------------------------------------------------------------------------- the folder
 
-def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT_ROSTER) -> Submissions:
-    """Read every workbook directly in `folder` against `scheme` (a Scheme or a RuleBook)."""
+def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT_ROSTER,
+                     progress=None) -> Submissions:
+    """Read every workbook directly in `folder` against `scheme` (a Scheme or a RuleBook).
+
+    `progress(done, total)` is called after each workbook is read (for a progress bar).
+    """
     folder = Path(folder)
     if not folder.is_dir():
         raise SubmissionsError(f"文件夹不存在 / not a folder: {folder}")
@@ -475,13 +832,18 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
     report = Report()
     reads: list[_FileRead] = []
     skipped: list[dict] = []
+    todo: list[os.DirEntry] = []
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         why = _classify(entry)
         if why:
             report.add(why, file=entry.name)
             skipped.append({"file": entry.name, "city": "", "status": "skipped", "inputs": 0, "problems": 0, "sha256": ""})
             continue
+        todo.append(entry)
+    for done, entry in enumerate(todo, 1):
         reads.append(_read_file(Path(entry.path), entry.name, inputs, roster, report))
+        if progress is not None:
+            progress(done, len(todo))
 
     cells = _cells_frame(reads)
     norm = normalise(cells["code"], cells["value"], rules) if len(cells) else _empty_norm()
@@ -615,6 +977,7 @@ def _cross_checks(values: pd.DataFrame, cells: pd.DataFrame, reads: list[_FileRe
     # Every input other than a note, for every unit that sent a readable sheet.
     filled = cells[(cells["problem"] != "blank") & (cells["city"] != "")]
     have = set(zip(filled["city"], filled["code"]))
+    have |= {(r.city, code) for r in reads if r.city for code in r.uncached}   # reported already
     needed = [s for s in inputs.values() if s.kind != "text"]
     for city in first_file:
         for spec in needed:

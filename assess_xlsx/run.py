@@ -1,0 +1,112 @@
+"""One scoring run as the office does it: folder in, ranking workbook out.
+
+Reads the inbox, scores it, and writes the workbook; when the output already
+exists, keeps it as `<name>.prev.xlsx` and records in the new workbook what
+changed since (the 变更记录 sheet, from the hidden snapshot of the previous
+one). Used by `score` and `watch`; the CLI only prints what this returns.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+DEFAULT_OUTPUT = "考核结果.xlsx"
+PREVIOUS_SUFFIX = ".prev"
+
+
+class RunError(ValueError):
+    """The run cannot write where it was asked to (the output inside the inbox, say)."""
+
+
+@dataclass
+class Run:
+    result: object                 # scoring.Result
+    output: Path | None            # where the workbook went (None: nothing written)
+    previous: Path | None = None   # the kept previous output
+    changes: object = None         # changes.ChangeLog, when there was a previous output
+    previous_problem: str = ""     # why the previous output could not be compared
+    per_city: list[Path] | None = None
+
+    @property
+    def complete(self) -> bool:
+        return bool((self.result.cities["status"] == "scored").all())
+
+
+def default_output(inbox: str | os.PathLike) -> Path:
+    """考核结果.xlsx beside the inbox, never inside it: a rerun must not read its own output."""
+    return Path(inbox).resolve().parent / DEFAULT_OUTPUT
+
+
+def previous_path(output: Path) -> Path:
+    return output.with_name(output.stem + PREVIOUS_SUFFIX + output.suffix)
+
+
+def check_output(inbox: str | os.PathLike, output: Path) -> None:
+    inbox = Path(inbox).resolve()
+    if output.resolve().parent == inbox:
+        raise RunError(
+            f"输出文件不能放在交回文件夹中（{output}），否则下次评分会读到它 / "
+            f"the output must not be inside the inbox ({output}): the next run would read it"
+        )
+
+
+def score_folder(inbox, scheme, roster, settings=None, progress: Callable[[int, int], None] | None = None):
+    """Read and score: the Result, nothing written."""
+    from .scoring import score
+    from .submissions import read_submissions
+
+    submissions = read_submissions(inbox, scheme, roster=roster, progress=progress)
+    return score(scheme, submissions, settings)
+
+
+def write_run(result, inbox, output: Path | None = None, *, per_city: Path | None = None,
+              strict: bool = False, created=None) -> Run:
+    """Write the workbook (and per-city workbooks) for a scored result.
+
+    `strict`: write nothing unless every unit was scored.
+    """
+    from .changes import SnapshotError, diff, read_snapshot, snapshot
+    from .report import write_per_city, write_workbook
+
+    output = Path(output) if output is not None else default_output(inbox)
+    check_output(inbox, output)
+    run = Run(result=result, output=None)
+    if strict and not run.complete:
+        return run
+    if output.exists():
+        try:
+            run.changes = diff(read_snapshot(output), snapshot(result))
+        except SnapshotError as exc:
+            run.previous_problem = str(exc)
+    kept = previous_path(output)
+    staged = _stage_copy(output) if output.exists() else None
+    try:
+        write_workbook(result, output, created=created, changes=run.changes)
+        if staged is not None:
+            # Only once the new workbook is in place does the old one become .prev.
+            os.replace(staged, kept)
+            run.previous = kept
+    finally:
+        if staged is not None and os.path.exists(staged):
+            os.unlink(staged)
+    run.output = output
+    if per_city is not None:
+        run.per_city = write_per_city(result, per_city)
+    return run
+
+
+def _stage_copy(path: Path) -> str:
+    """A copy of the current output beside it, to become the .prev file."""
+    fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(path, tmp)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
