@@ -91,6 +91,7 @@ MESSAGES.update({
     "file-xml-dtd": (ERROR, "工作簿的 {note} 部件含 DOCTYPE/实体声明（Excel、WPS 不会写入），已拒绝读取，未展开或下载任何实体", "the part {note} of the workbook holds a DOCTYPE/entity declaration (Excel and WPS never write one); refused, no entity expanded or fetched"),
     "sheet-too-large": (ERROR, "工作表“{sheet}”的已用区域达到 {value}（{note}个单元格，上限{expected}个），无法读取；请删除多余的行和列后重新报送", "sheet “{sheet}”: the used range reaches {value} ({note} cells, limit {expected}); delete the extra rows and columns and send it again"),
     "value-formula-uncached": (ERROR, "{input} 是公式“{value}”，文件中却没有保存计算结果（由程序生成、未在 Excel/WPS 中计算）；请用 Excel/WPS 打开并保存，或直接填写数值；应为{expected}", "{input}: the formula “{value}” has no saved result (written by a program, never calculated); open and save the file in Excel/WPS, or type the value; expected {expected}"),
+    "value-error": (ERROR, "{input} 的单元格是错误值 {value}，不是填报值；请改正公式或直接填写数值；应为{expected}", "{input}: the cell holds the error value {value}, not a value; correct the formula or type the value; expected {expected}"),
     "code-unknown": (WARNING, "编号“{input}”不在考核方案中，所填“{value}”已忽略", "code {input} is not in the scheme; its value “{value}” is ignored"),
 })
 
@@ -178,12 +179,29 @@ class _FileRead:
     codes: list = field(default_factory=list)
     values: list = field(default_factory=list)
     cells: list = field(default_factory=list)
-    uncached: list = field(default_factory=list)   # input codes holding a formula with no saved result
+    uncached: list = field(default_factory=list)   # input codes reported already (formula never calculated, error value)
+
+
+def file_label(name: str) -> str:
+    """A file name as text that can be shown and written anywhere.
+
+    A zip made on Chinese Windows and unpacked elsewhere leaves names in GBK,
+    which Python keeps as lone surrogates: no terminal, CSV or workbook can
+    print them. Decode such bytes as GB18030 (else with replacement marks);
+    the file itself is still opened by its real name."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in name):
+        return name
+    raw = os.fsencode(name)
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "replace")
 
 
 def _classify(entry: os.DirEntry) -> str | None:
     """Why an entry of the folder is passed over, or None for a workbook to read."""
-    name = entry.name
+    # '太原市．ｘｌｓｘ' typed with a full-width IME, or a stray trailing space, is still a workbook.
+    name = unicodedata.normalize("NFKC", file_label(entry.name)).strip()
     if entry.is_dir():
         return "file-skipped-folder"
     if name.startswith("~$") or name.startswith(".~lock."):
@@ -200,6 +218,7 @@ def _classify(entry: os.DirEntry) -> str | None:
 def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> _FileRead:
     from python_calamine import CalamineWorkbook, PasswordError
 
+    rel = file_label(rel)
     out = _FileRead(rel=rel)
     name_city = unit_from_filename(rel, roster) or ""
 
@@ -276,6 +295,7 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
     # Inputs by code. A plain loop over ~100 rows; the work is done later, in columns.
     col = xl_col_to_name(value_col)
     uncached = facts.uncached.get(sheet, {}) if facts else {}
+    error_cells = facts.errors.get(sheet, {}) if facts else {}
     for r in range(header + 1, len(grid)):
         row = grid[r]
         if code_col >= len(row):
@@ -285,10 +305,15 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
             continue
         code = _norm(raw_code).lower()
         value = row[value_col] if value_col < len(row) else ""
-        if code in inputs and _blank(value) and f"{col}{r + 1}" in uncached:
-            # Read as empty by every reader, yet not empty: say what it is.
+        if code in inputs and f"{col}{r + 1}" in uncached:
+            # Read as empty (or as xlsxwriter's placeholder 0), yet never calculated: say what it is.
             report.add("value-formula-uncached", file=rel, sheet=sheet, cell=f"{col}{r + 1}",
                        value=uncached[f"{col}{r + 1}"], expected=expected_text(inputs[code]), city=city, input=code)
+            out.uncached.append(code)
+        elif code in inputs and f"{col}{r + 1}" in error_cells:
+            # calamine reads #DIV/0! and the like as empty: not "not filled in".
+            report.add("value-error", file=rel, sheet=sheet, cell=f"{col}{r + 1}",
+                       value=error_cells[f"{col}{r + 1}"], expected=expected_text(inputs[code]), city=city, input=code)
             out.uncached.append(code)
         elif code in inputs:
             out.codes.append(code)
@@ -324,9 +349,12 @@ class ZipRefused(Exception):
 @dataclass
 class ZipFacts:
     """What the inspection learnt: sheet -> (cells, farthest cell) for sheets too
-    large to read, and sheet -> {cell: formula} for formulas with no saved result."""
+    large to read, sheet -> {cell: formula} for formulas with no saved result
+    (or one the file itself says to recalculate), and sheet -> {cell: error
+    text} for cells holding an error value (read as empty by calamine)."""
     too_large: dict = field(default_factory=dict)
     uncached: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
 
 
 _PK = b"PK\x03\x04"
@@ -348,6 +376,9 @@ _REF = re.compile(r"^\$?([A-Za-z]{1,3})?\$?(\d{1,7})?$")
 _FORMULA = re.compile(rb"<(?:[\w.-]+:)?f(?=[\s/>])(?P<fattrs>[^>]*?)(?:/>|>(?P<text>.*?)</(?:[\w.-]+:)?f\s*>)", re.S)
 _VALUE = re.compile(rb"<(?:[\w.-]+:)?v(?=[\s/>])[^>]*?(?:/>|>(?P<text>.*?)</(?:[\w.-]+:)?v\s*>)", re.S)
 _INLINE = re.compile(rb"<(?:[\w.-]+:)?is[\s>]")
+# xlsxwriter and openpyxl ask Excel to recalculate everything on opening: the
+# results they saved (xlsxwriter's 0, openpyxl's nothing) were never calculated.
+_FULL_CALC = re.compile(rb"""<(?:[\w.-]+:)?calcPr(?=[\s/>])[^>]*?\sfullCalcOnLoad\s*=\s*["'](?:1|true)["']""")
 _ODS_VALUE_ATTRS = (b"office:value", b"office:string-value", b"office:boolean-value", b"office:date-value", b"office:time-value")
 
 
@@ -405,12 +436,13 @@ def inspect_zip(data: bytes) -> ZipFacts | None:
             raise ZipRefused("file-zip-bomb", note=f"XML {_mb(total)} unzipped", expected=limit)
         names = {i.filename for i in infos}
         sheets = _xlsx_sheet_parts(zf, names) if "xl/workbook.xml" in names else {}
+        recalc = bool(sheets) and _FULL_CALC.search(_unzip_checked(zf, zf.getinfo("xl/workbook.xml"), keep=True)) is not None
         facts = ZipFacts()
         for i in xml:
             whole = i.filename in sheets or i.filename == "content.xml"
             body = _unzip_checked(zf, i, keep=whole)
             if i.filename in sheets:
-                _measure_xlsx(body, sheets[i.filename], facts)
+                _measure_xlsx(body, sheets[i.filename], facts, recalc)
             elif i.filename == "content.xml" and "mimetype" in names:
                 _measure_ods(body, facts)
         return facts
@@ -475,10 +507,12 @@ def _note_extent(facts: ZipFacts, sheet: str, max_row: int, max_col: int) -> Non
         facts.too_large[sheet] = (cells, f"{xl_col_to_name(max_col)}{max_row + 1}")
 
 
-def _measure_xlsx(body: bytes, sheet: str, facts: ZipFacts) -> None:
-    """The area a worksheet's cells span, and its formulas with no saved result."""
+def _measure_xlsx(body: bytes, sheet: str, facts: ZipFacts, recalc: bool = False) -> None:
+    """The area a worksheet's cells span, its formulas with no saved result (every
+    formula when `recalc`: the workbook says its saved results are stale), and
+    its cells holding an error value."""
     row, col, max_row, max_col = -1, -1, -1, -1
-    uncached = {}
+    uncached, errors = {}, {}
     for m in _XLSX_SCAN.finditer(body):
         if m.group("rattrs") is not None:
             r = _get(_attrs(m.group("rattrs")), b"r")
@@ -497,17 +531,26 @@ def _measure_xlsx(body: bytes, sheet: str, facts: ZipFacts) -> None:
             continue
         max_row, max_col = max(max_row, r), max(max_col, col)
         f = _FORMULA.search(inner)
-        if f is None:
-            continue
         v = _VALUE.search(inner)
-        cached = (v is not None and (v.group("text") or "").strip() != b"") or _INLINE.search(inner) is not None \
-            or (v is not None and (_get(attrs, b"t") or "") == "str")   # a formula that yields "" saves <v></v>
-        if not cached:
+        saved = (v.group("text") or b"").strip() if v is not None else b""
+        ref = f"{xl_col_to_name(col)}{r + 1}"
+        formula = ""
+        if f is not None:
             text = html.unescape((f.group("text") or b"").decode("utf-8", "replace")).strip()
-            uncached[f"{xl_col_to_name(col)}{r + 1}"] = "=" + text if text else "=（共享公式 / shared formula）"
+            formula = "=" + text if text else "=（共享公式 / shared formula）"
+            cached = saved != b"" or _INLINE.search(inner) is not None \
+                or (v is not None and (_get(attrs, b"t") or "") == "str")   # a formula that yields "" saves <v></v>
+            if recalc or not cached:
+                uncached[ref] = formula
+                continue
+        if (_get(attrs, b"t") or "") == "e":
+            error = html.unescape(saved.decode("utf-8", "replace"))
+            errors[ref] = f"{error}（{formula}）" if formula else error
     _note_extent(facts, sheet, max_row, max_col)
     if uncached:
         facts.uncached[sheet] = uncached
+    if errors:
+        facts.errors[sheet] = errors
 
 
 def _measure_ods(body: bytes, facts: ZipFacts) -> None:
@@ -594,6 +637,11 @@ def _describe(data: bytes, exc: BaseException) -> str:
     if head.startswith(_OLE):
         return f"OLE (.doc/.xls?): {_reason(exc)}"
     sample = data[:4096]
+    lead = sample.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if lead.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")):
+        return "HTML（网页另存的“xls”，请在 Excel/WPS 中另存为 .xlsx / a web page saved as “xls”; save it as .xlsx）"
+    if lead.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in sample:
+        return "Excel 2003 XML（请另存为 .xlsx / save it as .xlsx）"
     if b"\x00" not in sample:
         for enc in ("utf-8", "gb18030"):
             try:

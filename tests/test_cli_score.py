@@ -45,7 +45,10 @@ def test_score_samples_json(tmp_path):
     out = tmp_path / "结果.json"
     result = run(folder, "--json", out)
     assert result.exit_code == 0, result.output
-    assert result.output == RANKING + "结果 / Result：11 个单位已评分，0 个单位数据有误未评分，0 个单位未提交 / 11 scored, 0 rejected, 0 missing\n"
+    assert result.output == RANKING + (
+        "结果 / Result：11 个单位已评分，0 个单位数据有误未评分，0 个单位未提交 / 11 scored, 0 rejected, 0 missing\n"
+        f"已写入 / written：{tmp_path / '考核结果.xlsx'}\n"
+    )
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["scheme"] == "山西省2022年度政务公开工作考核方案重点任务分解表"
     first = data["cities"][0]
@@ -72,7 +75,7 @@ def test_rejected_and_missing_exit_1(tmp_path):
     out = tmp_path / "r.json"
     result = run(folder, "--json", out)
     assert result.exit_code == 1
-    lines = result.output.splitlines()
+    lines = result.output.splitlines()[:-1]   # the last line: where the workbook went
     assert lines[-4].startswith("  -  阳泉市  填报数据有 2 处错误，未计分、未排名 / 2 error(s) in the data; not scored or ranked。首个 / first：阳泉市.xlsx 填报表!G")
     assert lines[-3:-1] == ["  -  长治市  未提交填报表 / no workbook received", "  -  临汾市  未提交填报表 / no workbook received"]
     assert lines[-1] == "结果 / Result：8 个单位已评分，1 个单位数据有误未评分，2 个单位未提交 / 8 scored, 1 rejected, 2 missing"

@@ -1,0 +1,353 @@
+"""Generate N valid, varied filled score sheets and their roster, for the benchmark.
+
+    python benchmarks/make_workbooks.py 1000 /tmp/assess-bench/n1000
+    # -> /tmp/assess-bench/n1000/*.xlsx (one workbook per unit)
+    #    /tmp/assess-bench/n1000-roster.txt (the roster for --roster)
+
+Units: for N <= 11 the 11 cities of the default roster (太原市 the 省会); for
+larger N made-up but plausible county names ("安平县", "清河区", ...), unique,
+and chosen so that no name (nor its short form) is inside another's file name.
+
+Values: every unit starts from the bundled samples (tools/sample_cities.py):
+for each scoring row or item it takes the inputs of CLEAN or of one of the 11
+sample cities, whose values are valid together; rates are scaled by a random
+factor (same ratio, other counts) and 10.2's ranks drawn at random, so totals
+and ranks differ from unit to unit. Some percents are typed "4%" and some
+counts "3件", as people do.
+
+Speed: the template is written once for the roster (`assess-xlsx template`'s
+writer), then each workbook is that template with its 填报值 cells, the
+被考核单位 cell and the 填表人 cell filled in: the cells are patched into the
+sheet XML, the strings appended to the shared-string table, and the package
+re-zipped with the unchanged parts compressed once. A file is what Excel
+would save after a person typed into the template (values, no formulas).
+
+A folder already holding the workbooks of the same N and seed (the roster's
+first line records them) is left as it is; --force regenerates it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import struct
+import sys
+import time
+import zipfile
+import zlib
+from html import escape
+from multiprocessing import Pool
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+from sample_cities import CLEAN, DEVIATIONS  # noqa: E402
+
+VERSION = 1   # bump when the workbooks change, so cached folders are remade
+STAMP = "# assess-xlsx benchmark roster: N={n} seed={seed} version={version}"
+
+# Characters of made-up place names. None is a unit suffix (市县区州盟旗) nor
+# in the file-name words (年 政务公开考核填报表 县政府办), so a name is found
+# in a file name only where it was written.
+NAME_CHARS = (
+    "安平阳城山河东西南北新德兴宁昌定远丰和华庆永泰清水江林乐长云龙武宜临源泉靖通广福顺吉祥沙台凤鹤"
+    "石桥溪湖岭峰川原田桑柳梅松桃杏兰荷金银玉宝丹青白红黄绿晋冀豫鲁秦汉唐宋元明高大小中上下左右前后"
+)
+SUFFIXES = ("县",) * 7 + ("区",) * 2 + ("市",)     # 县级市 now and then
+CONTACTS = ("张", "王", "李", "赵", "刘", "陈", "杨", "黄", "周", "吴")
+SOURCES = [CLEAN] + [{**CLEAN, **dev} for dev in DEVIATIONS.values()]
+
+
+# --------------------------------------------------------------------------- units
+
+def unit_names(n: int, seed: int) -> tuple[list[str], str | None]:
+    """(units in roster order, the 省会 or None)."""
+    from assess_xlsx.roster import DEFAULT_UNITS
+
+    if n <= len(DEFAULT_UNITS):
+        return list(DEFAULT_UNITS[:n]), "太原市"
+    rng = random.Random(seed)
+    stems = [a + b for a in NAME_CHARS for b in NAME_CHARS if a != b]
+    if n > len(stems):
+        raise SystemExit(f"at most {len(stems)} units")
+    return [stem + rng.choice(SUFFIXES) for stem in rng.sample(stems, n)], None
+
+
+def file_name(unit: str, k: int) -> str:
+    """Names as they come back: plain, with the year and the form's name, with a department."""
+    style = k % 5
+    if style == 3:
+        return f"2022年{unit}政务公开考核填报表.xlsx"
+    if style == 4:
+        return f"{unit}（{unit[-1]}政府办）.xlsx"
+    return f"{unit}.xlsx"
+
+
+# --------------------------------------------------------------------------- values
+
+def unit_values(rng: random.Random, rules) -> dict[str, object]:
+    """A valid, varied set of inputs: per scoring row or item, the values of one source."""
+    groups: dict[str, list[str]] = {}
+    for code in rules.inputs:
+        groups.setdefault(code.rstrip("abcdefghijklmnopqrstuvwxyz"), []).append(code)
+    values: dict[str, object] = {}
+    for codes in groups.values():
+        source = SOURCES[0] if rng.random() < 0.55 else rng.choice(SOURCES[1:])
+        for c in codes:
+            values[c] = source[c]
+    # Rates: the same ratio over other counts.
+    for rule in rules.rows.values():
+        for part in rule.deduct + rule.bonus:
+            if part.kind == "rate":
+                num, den = part.inputs["num"], part.inputs["den"]
+                factor = rng.randint(1, 25)
+                if isinstance(values[num], int) and isinstance(values[den], int):
+                    values[num], values[den] = values[num] * factor, values[den] * factor
+    prev = rng.randint(1, 300)
+    values["10.2a"], values["10.2b"] = prev, max(1, prev + rng.randint(-30, 10))
+    # As people type: "4%" for a percent, "3件" for a count.
+    for code, spec in rules.inputs.items():
+        v = values[code]
+        if spec.percent and isinstance(v, (int, float)) and rng.random() < 0.3:
+            values[code] = f"{v}%"
+        elif spec.kind == "count" and spec.unit and isinstance(v, int) and v and rng.random() < 0.1:
+            values[code] = f"{v}{spec.unit}"
+    return values
+
+
+# --------------------------------------------------------------------------- the template, cut up
+
+class Package:
+    """The template's zip parts, with the input sheet cut where cells are filled in."""
+
+    def __init__(self, template: Path):
+        from python_calamine import CalamineWorkbook
+
+        from assess_xlsx.template import CODE_HEADER, SHEET_NAME, UNIT_LABEL, VALUE_HEADER
+
+        with zipfile.ZipFile(template) as zf:
+            self.names = [i.filename for i in zf.infolist()]
+            parts = {name: zf.read(name) for name in self.names}
+        sheet_part = self._sheet_part(parts, SHEET_NAME)
+        grid = CalamineWorkbook.from_path(str(template)).get_sheet_by_name(SHEET_NAME).to_python()
+        header = next(r for r, row in enumerate(grid) if CODE_HEADER in row and VALUE_HEADER in row)
+        code_col, value_col = grid[header].index(CODE_HEADER), grid[header].index(VALUE_HEADER)
+        unit_row = next(r for r, row in enumerate(grid) if UNIT_LABEL in row)
+        label_col = grid[unit_row].index(UNIT_LABEL)
+        contact_col = next(c for c, v in enumerate(grid[unit_row]) if isinstance(v, str) and v.startswith("填表人"))
+        cells = {"@unit": _ref(unit_row, label_col + 1), "@contact": _ref(unit_row, contact_col + 1)}
+        for r in range(header + 1, len(grid)):
+            code = grid[r][code_col]
+            if isinstance(code, str) and code:
+                cells[code] = _ref(r, value_col)
+
+        # The sheet as text pieces around the cells to fill: <c r="G6" s="11"/>.
+        xml = parts[sheet_part].decode("utf-8")
+        spots = []
+        for key, ref in cells.items():
+            m = re.search(rf'<c r="{ref}" s="(\d+)"/>', xml)
+            if m is None:
+                raise SystemExit(f"template: no empty cell {ref} for {key}")
+            spots.append((m.start(), m.end(), key, ref, m.group(1)))
+        spots.sort()
+        self.pieces, self.slots, pos = [], [], 0
+        for start, end, key, ref, style in spots:
+            self.pieces.append(xml[pos:start])
+            self.slots.append((key, ref, style))
+            pos = end
+        self.pieces.append(xml[pos:])
+        self.sheet_part = sheet_part
+
+        sst = parts["xl/sharedStrings.xml"].decode("utf-8")
+        m = re.search(r'<sst [^>]*count="(\d+)" uniqueCount="(\d+)">', sst)
+        self.sst_count, self.sst_unique = int(m.group(1)), int(m.group(2))
+        self.sst_head = sst[: m.start()]
+        self.sst_open = sst[m.start(): m.end()]
+        self.sst_body = sst[m.end(): sst.rindex("</sst>")]
+        self.known = {}
+        for k, item in enumerate(re.findall(r"<si>(.*?)</si>", self.sst_body, re.S)):
+            t = re.fullmatch(r"<t(?: xml:space=\"preserve\")?>(.*)</t>", item, re.S)
+            if t:
+                self.known.setdefault(t.group(1), k)
+        # Unchanged parts, compressed once.
+        self.fixed = {name: _deflated(data) for name, data in parts.items()
+                      if name not in (sheet_part, "xl/sharedStrings.xml")}
+
+    @staticmethod
+    def _sheet_part(parts: dict[str, bytes], sheet: str) -> str:
+        book = parts["xl/workbook.xml"].decode("utf-8")
+        rid = re.search(rf'<sheet name="{re.escape(sheet)}" sheetId="\d+" r:id="(rId\d+)"/>', book).group(1)
+        rels = parts["xl/_rels/workbook.xml.rels"].decode("utf-8")
+        target = re.search(rf'<Relationship Id="{rid}" Type="[^"]+" Target="([^"]+)"/>', rels).group(1)
+        return "xl/" + target.lstrip("/").removeprefix("xl/")
+
+    def filled(self, values: dict[str, object]) -> bytes:
+        """The workbook with `values` (编号/@unit/@contact -> value) typed in."""
+        new_strings: list[str] = []
+        index: dict[str, int] = {}
+        used = 0
+        out = [self.pieces[0]]
+        for (key, ref, style), piece in zip(self.slots, self.pieces[1:]):
+            v = values.get(key)
+            if v is None or v == "":
+                out.append(f'<c r="{ref}" s="{style}"/>')
+            elif isinstance(v, str):
+                text = escape(v, quote=False)
+                k = self.known.get(text)
+                if k is None:
+                    k = index.get(text)
+                    if k is None:
+                        k = index[text] = self.sst_unique + len(new_strings)
+                        new_strings.append(text)
+                used += 1
+                out.append(f'<c r="{ref}" s="{style}" t="s"><v>{k}</v></c>')
+            else:
+                out.append(f'<c r="{ref}" s="{style}"><v>{v!r}</v></c>' if isinstance(v, float)
+                           else f'<c r="{ref}" s="{style}"><v>{int(v)}</v></c>')
+            out.append(piece)
+        sheet = "".join(out).encode("utf-8")
+        sst = (self.sst_head
+               + self.sst_open.replace(f'count="{self.sst_count}" uniqueCount="{self.sst_unique}"',
+                                       f'count="{self.sst_count + used}" uniqueCount="{self.sst_unique + len(new_strings)}"')
+               + self.sst_body + "".join(f"<si><t>{t}</t></si>" for t in new_strings) + "</sst>").encode("utf-8")
+        members = []
+        for name in self.names:
+            if name == self.sheet_part:
+                members.append((name, *_deflated(sheet)))
+            elif name == "xl/sharedStrings.xml":
+                members.append((name, *_deflated(sst)))
+            else:
+                members.append((name, *self.fixed[name]))
+        return _zip(members)
+
+
+def _ref(row: int, col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row + 1}"
+
+
+def _deflated(data: bytes) -> tuple[int, int, bytes]:
+    c = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return zlib.crc32(data), len(data), c.compress(data) + c.flush()
+
+
+_DOS_DATE, _DOS_TIME = (0 << 9) | (1 << 5) | 1, 0     # 1980-01-01, as xlsxwriter writes
+
+
+def _zip(members) -> bytes:
+    """A plain zip archive of deflated members (what zipfile would write, without recompressing)."""
+    out, central, offset = [], [], 0
+    for name, crc, size, data in members:
+        raw = name.encode("utf-8")
+        flags = 0x800 if not raw.isascii() else 0
+        local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, 8, _DOS_TIME, _DOS_DATE, crc, len(data), size, len(raw), 0)
+        out += [local, raw, data]
+        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, flags, 8, _DOS_TIME, _DOS_DATE,
+                                   crc, len(data), size, len(raw), 0, 0, 0, 0, 0o600 << 16, offset) + raw)
+        offset += len(local) + len(raw) + len(data)
+    cd = b"".join(central)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(cd), offset, 0)
+    return b"".join(out) + cd + end
+
+
+# --------------------------------------------------------------------------- the folder
+
+_package: Package | None = None
+
+
+def _init(template: str) -> None:
+    global _package
+    _package = Package(Path(template))
+
+
+def _write_one(job) -> None:
+    path, values = job
+    Path(path).write_bytes(_package.filled(values))
+
+
+def jobs(units: list[str], seed: int, rules, folder: Path):
+    for k, unit in enumerate(units):
+        rng = random.Random(f"{seed}/{k}")
+        values = unit_values(rng, rules)
+        values["@unit"] = unit
+        values["@contact"] = f"{rng.choice(CONTACTS)}{'某' * rng.randint(1, 2)} 0351-{rng.randint(2000000, 8999999)}"
+        yield str(folder / file_name(unit, k)), values
+
+
+def roster_path_for(folder: Path) -> Path:
+    return folder.with_name(folder.name + "-roster.txt")
+
+
+def is_current(folder: Path, roster: Path, n: int, seed: int) -> bool:
+    try:
+        first = roster.read_text(encoding="utf-8").splitlines()[0]
+    except (OSError, IndexError):
+        return False
+    return first == STAMP.format(n=n, seed=seed, version=VERSION) and len(list(folder.glob("*.xlsx"))) == n
+
+
+def make(n: int, folder: Path, roster: Path | None = None, seed: int = 1, force: bool = False,
+         processes: int | None = None, quiet: bool = False) -> Path:
+    """Write the workbooks and the roster unless they are there already; -> the roster path."""
+    from assess_xlsx.roster import CAPITAL_MARK, Roster
+    from assess_xlsx.scheme import read_scheme
+    from assess_xlsx.template import write_template
+
+    folder = Path(folder)
+    roster = Path(roster) if roster else roster_path_for(folder)
+    if not force and is_current(folder, roster, n, seed):
+        if not quiet:
+            print(f"up to date: {n} workbooks in {folder}, roster {roster}")
+        return roster
+    t0 = time.perf_counter()
+    roster.unlink(missing_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        if old.is_file():
+            old.unlink()
+    units, capital = unit_names(n, seed)
+    scheme = read_scheme()
+    template = folder.with_name(folder.name + "-template.xlsx")
+    write_template(scheme, template, roster=Roster(units=tuple(units), capitals=frozenset({capital} - {None})))
+    todo = list(jobs(units, seed, scheme.rules, folder))
+    processes = processes or min(os.cpu_count() or 1, 4)
+    if n < 50 or processes == 1:
+        _init(str(template))
+        for job in todo:
+            _write_one(job)
+    else:
+        with Pool(processes, initializer=_init, initargs=(str(template),)) as pool:
+            for _ in pool.imap_unordered(_write_one, todo, chunksize=32):
+                pass
+    lines = [STAMP.format(n=n, seed=seed, version=VERSION)]
+    lines += [f"{u}\t{CAPITAL_MARK}" if u == capital else u for u in units]
+    # The stamp goes in last: an interrupted run is never taken for a finished one.
+    roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if not quiet:
+        print(f"written: {n} workbooks in {folder} ({time.perf_counter() - t0:.1f} s), roster {roster}")
+    return roster
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("n", type=int, help="how many workbooks (one per unit)")
+    ap.add_argument("folder", type=Path, help="where to write them (emptied first)")
+    ap.add_argument("--roster", type=Path, default=None, help="the roster file (default: FOLDER-roster.txt beside it)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--force", action="store_true", help="regenerate even when up to date")
+    ap.add_argument("--processes", type=int, default=None)
+    args = ap.parse_args(argv)
+    if args.n < 1:
+        ap.error("N must be at least 1")
+    make(args.n, args.folder, args.roster, args.seed, args.force, args.processes)
+
+
+if __name__ == "__main__":
+    main()
