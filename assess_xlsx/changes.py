@@ -121,10 +121,15 @@ def long_snapshot(result) -> pd.DataFrame:
 
 def pack(long: pd.DataFrame) -> pd.DataFrame:
     """Long records -> one row per (kind, city, chunk) holding JSON text."""
-    rows = []
     fields = ["code", "field", "value", "file", "cell"]
-    for (kind, city), group in long.groupby(["kind", "city"], sort=False):
-        text = json.dumps(group[fields].to_numpy().tolist(), ensure_ascii=False, separators=(",", ":"))
+    # One conversion to Python lists, then grouping by hand: a pandas groupby
+    # over thousands of small groups costs seconds.
+    groups: dict[tuple[str, str], list] = {}
+    for key, rec in zip(zip(long["kind"].tolist(), long["city"].tolist()), long[fields].to_numpy().tolist()):
+        groups.setdefault(key, []).append(rec)
+    rows = []
+    for (kind, city), recs in groups.items():
+        text = json.dumps(recs, ensure_ascii=False, separators=(",", ":"))
         for seq, start in enumerate(range(0, max(len(text), 1), CHUNK)):
             rows.append((kind, city, str(seq), text[start:start + CHUNK]))
     return pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS)

@@ -333,9 +333,18 @@ class _Facts:
         self.files = result.submissions.files if result.submissions is not None else pd.DataFrame(
             columns=["file", "city", "status", "inputs", "problems", "sha256"])
         self.errors_by_unit: dict[str, list] = {}
+        self.findings_by_unit: dict[str, list] = {}
         for f in self.findings:
+            self.findings_by_unit.setdefault(f.city, []).append(f)
             if f.severity == ERROR and f.city:
                 self.errors_by_unit.setdefault(f.city, []).append(f)
+        # Per unit: its files, inputs and problems, grouped once (thousands of units).
+        self.files_by_unit: dict[str, list[str]] = {}
+        self.counts_by_unit: dict[str, tuple[int, int]] = {}
+        for name, city, n_in, n_pr in zip(self.files["file"], self.files["city"], self.files["inputs"], self.files["problems"]):
+            self.files_by_unit.setdefault(city, []).append(str(name))
+            a, b = self.counts_by_unit.get(city, (0, 0))
+            self.counts_by_unit[city] = (a + int(n_in), b + int(n_pr))
 
     def reason_zh(self, unit: str) -> str:
         """Why a unit is not ranked, in the workbook's words."""
@@ -347,7 +356,7 @@ class _Facts:
         return f"填报数据有 {len(found)} 处错误，未计分、未排名（详见“{SHEETS['files']}”表）{first}"
 
     def unit_files(self, unit: str) -> list[str]:
-        return [str(f) for f in self.files.loc[self.files["city"] == unit, "file"]]
+        return self.files_by_unit.get(unit, [])
 
 
 def _zh(text: str) -> str:
@@ -387,15 +396,15 @@ def _ranking_sheet(book: _Book, facts: _Facts) -> None:
     sh.head(3, header)
     ws.freeze_panes(4, 2)
     r = 4
-    for name, rec in facts.ranking.iterrows():
-        sh.whole(r, 0, rec["rank"])
-        sh.text(r, 1, name)
-        sh.figure(r, 2, rec["base"])
-        sh.figure(r, 3, rec["bonus"])
-        sh.figure(r, 4, rec["extra"])
-        sh.figure(r, 5, -int(rec["major"]), "neg")
-        sh.figure(r, 6, rec["total"], "total")
-        sh.text(r, 7, rec["grade"], "center")
+    for rec in facts.ranking.itertuples():
+        sh.whole(r, 0, rec.rank)
+        sh.text(r, 1, rec.Index)
+        sh.figure(r, 2, rec.base)
+        sh.figure(r, 3, rec.bonus)
+        sh.figure(r, 4, rec.extra)
+        sh.figure(r, 5, -int(rec.major), "neg")
+        sh.figure(r, 6, rec.total, "total")
+        sh.text(r, 7, rec.grade, "center")
         r += 1
     first, last = 4, r - 1
     if names:
@@ -479,7 +488,7 @@ def _primary_sheet(book: _Book, facts: _Facts) -> None:
     result = facts.result
     prim = facts.primaries
     unit = facts.unit_word
-    names = facts.scored
+    names = list(facts.ranking.index)
     sh.widths([6, _fit(names + [unit], 10, 30)])
     n = len(prim)
     # Narrow columns under wrapped group headings: 33 columns still print one A4 wide.
@@ -504,22 +513,24 @@ def _primary_sheet(book: _Book, facts: _Facts) -> None:
     ws.set_row(3, 30)
     sh.head(3, ["基础得分", "加分", "综合加分−重大扣分", "总分"], end)
     ws.freeze_panes(4, 2)
-    base, bonus, rank = result.primary["base"], result.primary["bonus"], result.primary["rank"]
+    codes = list(prim["code"])
+    # Whole frames as int64 arrays in rank order: the row loop only indexes them.
+    base, bonus, rank = (result.primary[k].reindex(index=names, columns=codes).to_numpy("int64")
+                         for k in ("base", "bonus", "rank"))
+    styles = ["num" if p else "zero" for p in prim["points"]]   # base shaded by the colour scale below
     r = 4
-    for name, rec in facts.ranking.iterrows():
-        sh.whole(r, 0, rec["rank"])
-        sh.text(r, 1, name)
-        for k, p in enumerate(prim.itertuples()):
+    for i, rec in enumerate(facts.ranking.itertuples()):
+        sh.whole(r, 0, rec.rank)
+        sh.text(r, 1, rec.Index)
+        for k in range(n):
             c = 2 + 3 * k
-            b = base.at[name, p.code]
-            style = "zero" if not p.points else "num"   # shaded by the colour scale below
-            sh.figure(r, c, b, style)
-            sh.figure(r, c + 1, bonus.at[name, p.code], "gain" if bonus.at[name, p.code] else "zero")
-            sh.whole(r, c + 2, rank.at[name, p.code])
-        sh.figure(r, end, rec["base"])
-        sh.figure(r, end + 1, rec["bonus"])
-        sh.figure(r, end + 2, int(rec["extra"]) - int(rec["major"]), "neg")
-        sh.figure(r, end + 3, rec["total"], "total")
+            sh.figure(r, c, base[i, k], styles[k])
+            sh.figure(r, c + 1, bonus[i, k], "gain" if bonus[i, k] else "zero")
+            sh.whole(r, c + 2, rank[i, k])
+        sh.figure(r, end, rec.base)
+        sh.figure(r, end + 1, rec.bonus)
+        sh.figure(r, end + 2, int(rec.extra) - int(rec.major), "neg")
+        sh.figure(r, end + 3, rec.total, "total")
         r += 1
     if names:
         for k, p in enumerate(prim.itertuples()):
@@ -651,12 +662,13 @@ def _detail_sheet_by_unit(book: _Book, facts: _Facts) -> None:
     frames = {"p_base": result.primary["base"], "p_bonus": result.primary["bonus"],
               "base": result.rows["base"], "bonus": result.rows["bonus"]}
     # Whole columns as int64 arrays, so the row loop only looks values up.
-    arrays = [(what, code, frames[what][code].reindex(facts.scored).to_numpy()) for what, code in cols]
+    order = list(facts.ranking.index)
+    arrays = [(what, code, frames[what][code].reindex(order).to_numpy()) for what, code in cols]
     r = 4
-    for i, (name, rec) in enumerate(facts.ranking.iterrows()):
-        sh.whole(r, 0, rec["rank"])
-        sh.text(r, 1, name)
-        sh.figure(r, 2, rec["total"], "total")
+    for i, rec in enumerate(facts.ranking.itertuples()):
+        sh.whole(r, 0, rec.rank)
+        sh.text(r, 1, rec.Index)
+        sh.figure(r, 2, rec.total, "total")
         for k, (what, code, values) in enumerate(arrays):
             v = int(values[i])
             if what == "base":
@@ -710,33 +722,35 @@ def _files_sheet(book: _Book, facts: _Facts, only: str | None, name: str) -> Non
     sh.text(0, 0, "提交情况", "title")
     units = [only] if only else list(facts.cities.index)
     files = facts.files if not only else facts.files[facts.files["city"] == only]
-    findings = facts.findings if not only else [f for f in facts.findings if f.city == only]
+    findings = facts.findings if not only else facts.findings_by_unit.get(only, [])
     n_err = sum(f.severity == ERROR for f in findings)
     sh.text(1, 0, f"{len(units)} 个单位，{len(files)} 个文件，发现错误 {n_err} 处、提醒 {len(findings) - n_err} 处。", "subtitle")
     sh.head(2, [unit, "文件", "状态", "填报项数", "问题数"])
     ws.freeze_panes(3, 1)
     r = 3
+    statuses = facts.cities["status"]
     for u in units:
-        status = facts.cities.at[u, "status"]
+        status = statuses[u]
         names = facts.unit_files(u)
         style = "text" if status == SCORED else "error"
         sh.text(r, 0, u, style)
         sh.text(r, 1, "；".join(names) if names else "（无）", style)
         sh.text(r, 2, UNIT_STATUS_ZH[status], style)
-        sub = files[files["city"] == u]
-        sh.whole(r, 3, int(sub["inputs"].sum()) if len(sub) else 0, "rank")
-        sh.whole(r, 4, int(sub["problems"].sum()) if len(sub) else 0, "rank")
+        n_inputs, n_problems = facts.counts_by_unit.get(u, (0, 0))
+        sh.whole(r, 3, n_inputs, "rank")
+        sh.whole(r, 4, n_problems, "rank")
         r += 1
     r += 1
     sh.text(r, 0, "各文件", "section")
     r += 1
     sh.head(r, ["文件", unit, "状态", "填报项数", "问题数"])
     r += 1
+    unit_status = dict(zip(facts.cities.index, facts.cities["status"]))
     for rec in files.itertuples(index=False):
         status = rec.status
-        if status == "read" and rec.city and facts.cities.at[rec.city, "status"] == SCORED:
+        if status == "read" and unit_status.get(rec.city) == SCORED:
             label = "已计分"
-        elif status == "read" and rec.city and rec.city in facts.cities.index:
+        elif status == "read" and rec.city in unit_status:
             label = "有错误未计分"
         else:
             label = FILE_STATUS_ZH.get(status, status)

@@ -42,7 +42,7 @@ def submissions_from(scheme, units: dict[str, dict[str, object]], roster: Roster
     cells["value"] = cells["value"].astype(object)
     norm = normalise(cells["code"], cells["value"], rules)
     bad = norm[norm["problem"] != ""]
-    assert bad.empty, f"values the reader refuses: {bad.assign(code=cells['code']).to_dict('records')}"
+    assert bad.empty, f"values the reader refuses: {bad.assign(code=cells['code']).head(5).to_dict('records')}"
     values = pd.concat([cells.drop(columns="value"), norm[["number", "text", "raw"]]], axis=1)[VALUE_COLUMNS]
     values["number"] = values["number"].astype("Int64")
     report = Report()

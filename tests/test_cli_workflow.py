@@ -197,3 +197,39 @@ def test_watch_rescores_when_a_file_is_added(tmp_path):
     assert proc.returncode == 0
     assert "Traceback" not in err
     assert (tmp_path / "考核结果.prev.xlsx").exists()
+
+
+# --------------------------------------------------------------------------- feedback
+
+def test_reader_reports_progress_per_workbook(scheme):
+    from assess_xlsx.submissions import read_submissions
+
+    calls = []
+    read_submissions(SAMPLES, scheme, progress=lambda done, total: calls.append((done, total)))
+    # 12 workbooks (大同市 in two files); the with-errors folder is skipped, not counted.
+    assert calls == [(k, 12) for k in range(1, 13)]
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path, monkeypatch):
+    import io
+
+    from assess_xlsx import cli as cli_module
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    inbox = copy_samples(tmp_path, {"太原市.xlsx", "晋中市.xlsx"})
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    from assess_xlsx.roster import DEFAULT_ROSTER
+    from assess_xlsx.scheme import read_scheme
+    from assess_xlsx.scoring import Settings
+
+    result = cli_module._score_with_progress(inbox, read_scheme(), DEFAULT_ROSTER, Settings(), quiet=False)
+    assert result.scored == ["太原市", "晋中市"]
+    assert "读取 / reading" in term.getvalue() and "100%" in term.getvalue()
+    quiet = Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    cli_module._score_with_progress(inbox, read_scheme(), DEFAULT_ROSTER, Settings(), quiet=True)
+    assert quiet.getvalue() == ""
