@@ -105,10 +105,11 @@ def write_per_city(result, folder: str | os.PathLike, *, created: datetime | Non
         raise ReportError(_os_message(folder, exc)) from exc
     if not folder.is_dir():
         raise ReportError(f"不是文件夹：{folder} / not a folder: {folder}")
+    facts = _Facts(result)   # once, not per unit
     paths = []
     for unit in result.cities.index:
         target = folder / f"{safe_filename(unit)}.xlsx"
-        _atomic_write(target, lambda tmp, unit=unit: _build_city(result, unit, tmp, created))
+        _atomic_write(target, lambda tmp, unit=unit: _build_city(facts, unit, tmp, created))
         paths.append(target)
     return paths
 
@@ -843,8 +844,8 @@ def _snapshot_sheet(book: _Book, result) -> None:
 
 # --------------------------------------------------------------------------- per-city workbook
 
-def _build_city(result, unit: str, path: str, created: datetime) -> None:
-    facts = _Facts(result)
+def _build_city(facts: _Facts, unit: str, path: str, created: datetime) -> None:
+    result = facts.result
     book = _Book(path, created, f"{title_of(facts.scheme)}：{unit}")
     sh = book.sheet(PER_CITY_SHEETS["summary"], repeat=(8, 8), landscape=False)
     ws = sh.ws
