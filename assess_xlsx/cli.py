@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
-from .scheme import Scheme, SchemeError, describe_scheme, read_scheme, scheme_as_dict
+
+# pandas and the readers are imported by the commands that use them (`--help`
+# and `--version` stay instant); only the annotations below name Scheme.
+if TYPE_CHECKING:
+    from .scheme import Scheme
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,6 +69,8 @@ def _scheme_failure(scheme_problems, source, hint: str) -> click.ClickException:
 
 
 def _read_scheme_or_fail(path: Path | None, rules: Path | None = None) -> Scheme:
+    from .scheme import SchemeError, read_scheme
+
     try:
         return read_scheme(path, rules=rules)
     except SchemeError as exc:
@@ -105,6 +112,8 @@ def scheme_command(table: Path | None, rules_path: Path | None, as_json: bool):
         assess-xlsx scheme
         assess-xlsx scheme 考核方案.xlsx --json
     """
+    from .scheme import describe_scheme, scheme_as_dict
+
     scheme = _read_scheme_or_fail(table, rules_path)
     if as_json:
         click.echo(json.dumps(scheme_as_dict(scheme), ensure_ascii=False, indent=2))

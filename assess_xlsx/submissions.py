@@ -26,6 +26,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -150,19 +151,37 @@ def _short(unit: str) -> str:
     return unit
 
 
+@lru_cache(maxsize=8)
+def _unit_names(units: tuple[str, ...]) -> tuple[dict[str, str], dict[str, frozenset[str]], tuple[int, ...]]:
+    """Built once per roster, so that naming a unit costs the same for 11 units
+    or 3,000: name (full or short) -> the first unit in roster order so named,
+    name -> every unit so named, and the lengths names have."""
+    first: dict[str, str] = {}
+    every: dict[str, set[str]] = {}
+    for unit in units:
+        for name in (unit, _short(unit)):
+            first.setdefault(name, unit)
+            every.setdefault(name, set()).add(unit)
+    return first, {k: frozenset(v) for k, v in every.items()}, tuple(sorted({len(k) for k in every}))
+
+
 def match_unit(text: str, roster: Roster) -> str | None:
     """The roster unit a 被考核单位 cell names exactly (full or short name)."""
-    t = _norm(text)
-    for unit in roster.units:
-        if t in (unit, _short(unit)):
-            return unit
-    return None
+    return _unit_names(tuple(roster.units))[0].get(_norm(text))
 
 
 def unit_from_filename(name: str, roster: Roster) -> str | None:
     """The one roster unit named in a file name ('2022太原市政务公开考核表.xlsx')."""
     stem = _norm(Path(name).stem)
-    found = {unit for unit in roster.units if unit in stem or _short(unit) in stem}
+    _, every, lengths = _unit_names(tuple(roster.units))
+    # Every unit whose full or short name is inside the stem: the stem's pieces
+    # of the lengths names have, looked up (not every name searched for).
+    found: set[str] = set()
+    for n in lengths:
+        for i in range(len(stem) - n + 1):
+            units = every.get(stem[i:i + n])
+            if units:
+                found |= units
     # '晋中' inside '晋中市' is one unit; two different units is no answer.
     return found.pop() if len(found) == 1 else None
 
@@ -244,6 +263,8 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
     except ZipRefused as refused:
         return unreadable(refused.code, note=refused.note, value=refused.value, expected=refused.expected,
                           sheet=refused.sheet, cell=refused.cell)
+    if facts and facts.eager and facts.too_large:
+        return _too_large(facts, unreadable)
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except PasswordError:
@@ -263,9 +284,7 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
         wb.close()
     if found is None:
         if facts and facts.too_large:  # the only candidates were too large to read
-            sheet, (cells, far) = max(facts.too_large.items(), key=lambda kv: kv[1][0])
-            return unreadable("sheet-too-large", sheet=sheet, cell=far, value=f"A1:{far}", note=str(cells),
-                              expected=str(MAX_SHEET_CELLS))
+            return _too_large(facts, unreadable)
         return unreadable("sheet-missing", expected=f"{CODE_HEADER}、{VALUE_HEADER}")
     sheet, grid, header, code_col, value_col = found
     out.sheet = sheet
@@ -325,6 +344,13 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
     return out
 
 
+def _too_large(facts: "ZipFacts", unreadable) -> _FileRead:
+    """Refuse a file for its largest sheet (the one that would cost the most to read)."""
+    sheet, (cells, far) = max(facts.too_large.items(), key=lambda kv: kv[1][0])
+    return unreadable("sheet-too-large", sheet=sheet, cell=far, value=f"A1:{far}", note=str(cells),
+                      expected=str(MAX_SHEET_CELLS))
+
+
 # --------------------------------------------------------------------------- hostile files
 #
 # python-calamine parses whatever it is given, and a tiny file can make it
@@ -355,6 +381,9 @@ class ZipFacts:
     too_large: dict = field(default_factory=dict)
     uncached: dict = field(default_factory=dict)
     errors: dict = field(default_factory=dict)
+    # calamine parses every table of an .ods when it opens the file (an .xlsx
+    # sheet only when asked for): one table too large makes the file unsafe.
+    eager: bool = False
 
 
 _PK = b"PK\x03\x04"
@@ -444,6 +473,7 @@ def inspect_zip(data: bytes) -> ZipFacts | None:
             if i.filename in sheets:
                 _measure_xlsx(body, sheets[i.filename], facts, recalc)
             elif i.filename == "content.xml" and "mimetype" in names:
+                facts.eager = True
                 _measure_ods(body, facts)
         return facts
 
@@ -465,10 +495,43 @@ def _unzip_checked(zf: zipfile.ZipFile, info: zipfile.ZipInfo, keep: bool) -> by
     except ZipRefused:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError) as exc:
-        # a bad CRC (sizes that lie), an unknown compression, encryption: not parseable
-        raise ZipRefused("file-zip-bomb" if "CRC" in str(exc) else "file-unreadable",
-                         note=f"{info.filename}: {_reason(exc)}", expected=READABLE) from None
+        # A bad CRC is either a stream longer than the size the directory
+        # declares (a bomb that lies) or, far more often, a damaged file.
+        if "CRC" in str(exc) and _expands_beyond(zf, info):
+            raise ZipRefused("file-zip-bomb", note=f"{info.filename}: expands far beyond its declared {_mb(info.file_size)}",
+                             expected=f"每个 XML 部件解压后不超过 {_mb(MAX_PART_BYTES)}") from None
+        note = "CRC 校验失败，文件已损坏 / CRC mismatch: damaged" if "CRC" in str(exc) else _reason(exc)
+        raise ZipRefused("file-unreadable", note=f"{info.filename}: {note}", expected=READABLE) from None
     return b"".join(parts)
+
+
+def _expands_beyond(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether a deflated part's stream holds far more than its declared size
+    (over twice, and 1 MB more): inflated in chunks, output dropped, stopping
+    there. A damaged stream decodes to garbage of about its size, or fails."""
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        return False
+    fp = zf.fp
+    fp.seek(info.header_offset)
+    head = fp.read(30)
+    if len(head) < 30 or head[:4] != _PK:
+        return False
+    name_len, extra_len = int.from_bytes(head[26:28], "little"), int.from_bytes(head[28:30], "little")
+    fp.seek(info.header_offset + 30 + name_len + extra_len)
+    d = zlib.decompressobj(-15)
+    limit, produced, left, pending = 2 * info.file_size + _CHUNK + 1, 0, info.compress_size, b""
+    while produced < limit and not d.eof:
+        if not pending:
+            pending = fp.read(min(_CHUNK, left)) if left > 0 else b""
+            left -= len(pending)
+            if not pending:
+                break
+        try:
+            produced += len(d.decompress(pending, min(_CHUNK, limit - produced)))
+        except zlib.error:
+            return False
+        pending = d.unconsumed_tail
+    return produced >= limit
 
 
 def _xlsx_sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
@@ -507,10 +570,50 @@ def _note_extent(facts: ZipFacts, sheet: str, max_row: int, max_col: int) -> Non
         facts.too_large[sheet] = (cells, f"{xl_col_to_name(max_col)}{max_row + 1}")
 
 
+# The quick look of _plain_sheet_fits: every cell tag written the way Excel,
+# WPS, openpyxl and xlsxwriter write it, no formula, no error value.
+_PLAIN_CELL = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="[0-9]{1,9}")?(?: t="(?:s|n|b|str|inlineStr|d)")? ?/?>')
+_SMALL_PLAIN_CELL = re.compile(rb'<c r="[A-Z][1-9][0-9]{0,3}"(?: s="[0-9]{1,9}")?(?: t="(?:s|n|b|str|inlineStr|d)")? ?/?>')
+_ODD_CELL_TAG = re.compile(rb"<c[\t\n\r\x0b\x0c/>]")     # <c not followed by a space
+_PREFIXED_TAG = re.compile(rb":[cf][\s/>]")              # <x:c, <x:f: a cell or formula with a prefix
+_FORMULA_TAG = re.compile(rb"<f[\s/>]")
+
+
+def _plain_sheet_fits(body: bytes) -> bool:
+    """True when _measure_xlsx would find nothing to record, known at C speed.
+
+    The cell-by-cell scan costs ~20 µs a cell, and a workbook's 单位名单 sheet
+    has a cell per unit: with 3,000 units the scan took longer than reading.
+    Here every cell tag must be plain (`<c r="G12" s="3" t="s">`, openpyxl's
+    `<c r="C2" s="19" t="n" />`: the r
+    attribute giving the place, no other attribute but s and t, t not "e"):
+    then the cells the scan would see are among these tags, at the places they
+    name; no formula tag means no formula, no t="e" no error value; and the
+    area these tags could span, 10^(most row digits) x the farthest column,
+    which bounds the area the scan would measure, is within MAX_SHEET_CELLS.
+    Any other sheet gets the full scan.
+    """
+    if _FORMULA_TAG.search(body) or _PREFIXED_TAG.search(body) or _ODD_CELL_TAG.search(body):
+        return False
+    tags = body.count(b"<c ")
+    if len(_SMALL_PLAIN_CELL.findall(body)) == tags and 26 * 9999 <= MAX_SHEET_CELLS:
+        return True                           # all plain, none beyond Z9999
+    cells = _PLAIN_CELL.findall(body)
+    if len(cells) != tags:                    # some cell tag is not plain
+        return False
+    if not cells:
+        return True
+    letters, rows = zip(*cells)
+    cols = max(_col_index(c.decode("ascii")) for c in set(letters)) + 1
+    return 10 ** max(map(len, rows)) * cols <= MAX_SHEET_CELLS
+
+
 def _measure_xlsx(body: bytes, sheet: str, facts: ZipFacts, recalc: bool = False) -> None:
     """The area a worksheet's cells span, its formulas with no saved result (every
     formula when `recalc`: the workbook says its saved results are stale), and
     its cells holding an error value."""
+    if _plain_sheet_fits(body):   # the usual sheet: nothing to record (see there)
+        return
     row, col, max_row, max_col = -1, -1, -1, -1
     uncached, errors = {}, {}
     for m in _XLSX_SCAN.finditer(body):
@@ -610,6 +713,8 @@ def _sha256_stream(fh) -> str:
 
 
 def _mb(n: int) -> str:
+    if n < 2**20:
+        return f"{n / 2**10:.1f} KB"
     return f"{n / 2**20:.1f} MB" if n < 2**30 else f"{n / 2**30:.1f} GB"
 
 
@@ -730,6 +835,31 @@ def normalise(codes: pd.Series, values: pd.Series, rules: RuleBook) -> pd.DataFr
     "" when accepted) and `note` (detail for the message). Blank cells get
     problem "blank": they are not values at all.
     """
+    # Each cell's result depends on its input and value alone, and 3,000 units
+    # type the same few values (是, 0, 否 ...): normalise each pair once.
+    seen: dict = {}
+    first: list[int] = []
+    inverse = np.empty(len(codes), dtype=np.intp)
+    try:
+        for i, (c, v) in enumerate(zip(codes.tolist(), values.tolist())):
+            # The type too (1, 1.0 and True are equal keys); floats by repr (-0.0 is "-0").
+            key = (c, float, repr(v)) if type(v) is float else (c, type(v), v)
+            j = seen.get(key)
+            if j is None:
+                j = seen[key] = len(first)
+                first.append(i)
+            inverse[i] = j
+    except TypeError:                  # an unhashable value: no shortcut
+        first = list(range(len(codes)))
+    if len(first) == len(codes):
+        return _normalise_each(codes, values, rules)
+    once = _normalise_each(codes.iloc[first].reset_index(drop=True), values.iloc[first].reset_index(drop=True), rules)
+    out = once.iloc[inverse]
+    out.index = codes.index
+    return out
+
+
+def _normalise_each(codes: pd.Series, values: pd.Series, rules: RuleBook) -> pd.DataFrame:
     idx = codes.index
     specs = rules.inputs
     is_num = values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
@@ -888,10 +1018,15 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
             skipped.append({"file": entry.name, "city": "", "status": "skipped", "inputs": 0, "problems": 0, "sha256": ""})
             continue
         todo.append(entry)
-    for done, entry in enumerate(todo, 1):
-        reads.append(_read_file(Path(entry.path), entry.name, inputs, roster, report))
-        if progress is not None:
-            progress(done, len(todo))
+    from .parallel import read_in_pool, use_pool
+
+    if use_pool(len(todo)):   # thousands of files: one worker per core, same records, same order
+        reads = read_in_pool([(entry.path, entry.name) for entry in todo], inputs, roster, report, progress)
+    else:
+        for done, entry in enumerate(todo, 1):
+            reads.append(_read_file(Path(entry.path), entry.name, inputs, roster, report))
+            if progress is not None:
+                progress(done, len(todo))
 
     cells = _cells_frame(reads)
     norm = normalise(cells["code"], cells["value"], rules) if len(cells) else _empty_norm()
@@ -911,7 +1046,7 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
 
 def _cells_frame(reads: list[_FileRead]) -> pd.DataFrame:
     """Every input cell found, in every file: one frame built once."""
-    cols = {"file": [], "sheet": [], "city": [], "order": [], "code": [], "value": [], "cell": []}
+    cols = {"file": [], "sheet": [], "city": [], "order": [], "pos": [], "code": [], "value": [], "cell": []}
     for k, r in enumerate(reads):
         n = len(r.codes)
         if not n:
@@ -920,6 +1055,7 @@ def _cells_frame(reads: list[_FileRead]) -> pd.DataFrame:
         cols["sheet"].extend([r.sheet] * n)
         cols["city"].extend([r.city] * n)
         cols["order"].extend([k] * n)
+        cols["pos"].extend(range(n))      # sheet order: 'G107' sorts before 'G34' as text
         cols["code"].extend(r.codes)
         cols["value"].extend(r.values)
         cols["cell"].extend(r.cells)
@@ -946,7 +1082,7 @@ def _report_rejections(bad: pd.DataFrame, inputs, report: Report) -> None:
 
 def _merge(accepted: pd.DataFrame, inputs, report: Report) -> pd.DataFrame:
     """One value per (city, input): the same value twice is fine, two values conflict."""
-    acc = accepted.sort_values(["city", "code", "order", "cell"], kind="stable")
+    acc = accepted.sort_values(["city", "code", "order", "pos"], kind="stable")
     acc = acc[~acc.duplicated(["city", "code", "text"])]
     clash = acc.duplicated(["city", "code"], keep=False)
     for (city, code), group in acc[clash].groupby(["city", "code"], sort=False):
@@ -1024,7 +1160,7 @@ def _cross_checks(values: pd.DataFrame, cells: pd.DataFrame, reads: list[_FileRe
 
     # Every input other than a note, for every unit that sent a readable sheet.
     filled = cells[(cells["problem"] != "blank") & (cells["city"] != "")]
-    have = set(zip(filled["city"], filled["code"]))
+    have = set(zip(filled["city"].tolist(), filled["code"].tolist()))   # lists: iterating a string column is slow
     have |= {(r.city, code) for r in reads if r.city for code in r.uncached}   # reported already
     needed = [s for s in inputs.values() if s.kind != "text"]
     for city in first_file:

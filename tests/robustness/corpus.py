@@ -150,7 +150,8 @@ def rezip(data: bytes, replace: dict[str, bytes] | None = None, remove=(), add: 
         for info in src.infolist():
             if info.filename in remove:
                 continue
-            dst.writestr(info.filename, replace.get(info.filename, src.read(info)))
+            # keep each part's compression: an .ods must start with its 'mimetype' stored as is
+            dst.writestr(info.filename, replace.get(info.filename, src.read(info)), compress_type=info.compress_type)
         for name, body in add.items():
             dst.writestr(name, body)
     return buf.getvalue()

@@ -1,0 +1,202 @@
+"""Reading many workbooks fast gives the same answers as reading them one by one.
+
+The pool of assess_xlsx/parallel.py against the serial loop, on a generated
+folder with trouble in it; the quick look at plain sheets against the full
+cell-by-cell scan; normalising each (input, value) pair once against
+normalising every cell; the roster lookups against searching every unit.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from assess_xlsx import parallel
+from assess_xlsx import submissions as S
+from assess_xlsx.roster import Roster, read_roster
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from make_workbooks import make  # noqa: E402
+
+_PARENT = os.getpid()
+_READ_ONE = parallel._read_one
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory):
+    """40 generated workbooks, one unit without a file, plus an empty file,
+    a text file and a workbook with wrong values for a unit not in the roster."""
+    base = tmp_path_factory.mktemp("many")
+    inbox = base / "inbox"
+    roster = make(40, inbox, processes=1, quiet=True)
+    (inbox.with_name("inbox-template.xlsx")).unlink()
+    victim = sorted(inbox.glob("*.xlsx"))[7]
+    victim.unlink()
+    (inbox / "空白.xlsx").write_bytes(b"")
+    (inbox / "说明.txt").write_text("见附件", encoding="utf-8")
+    shutil.copy(ROOT / "samples" / "with-errors" / "阳泉市.xlsx", inbox / "阳泉市.xlsx")
+    return inbox, read_roster(roster)
+
+
+def _same(a, b):
+    pd.testing.assert_frame_equal(a.values, b.values)
+    pd.testing.assert_frame_equal(a.files, b.files)
+    assert a.report.findings == b.report.findings
+    assert a.missing == b.missing
+
+
+def test_pool_reads_what_the_serial_loop_reads(scheme, folder, monkeypatch):
+    inbox, roster = folder
+    serial = S.read_submissions(inbox, scheme, roster=roster)
+    assert not parallel.use_pool(len(serial.files) - 1)   # 41 workbooks: below the threshold
+    assert len(serial.missing) == 1 and len(serial.values) > 39 * 80
+    assert {"file-empty", "city-unknown", "file-skipped-other"} <= {f.code for f in serial.report}
+
+    calls = []
+    real = parallel.read_in_pool
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_FILES", 4)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(parallel, "read_in_pool", lambda *a, **k: calls.append(1) or real(*a, **k))
+    seen = []
+    pooled = S.read_submissions(inbox, scheme, roster=roster, progress=lambda done, total: seen.append((done, total)))
+    assert calls == [1]
+    assert seen[-1] == (41, 41) and [d for d, _ in seen] == list(range(1, 42))
+    _same(serial, pooled)
+
+
+def _die_in_a_worker(job):
+    """A worker killed half-way (as the system's OOM killer would)."""
+    if os.getpid() != _PARENT and job[1].startswith("2022年"):
+        os._exit(9)
+    return _READ_ONE(job)
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_a_dead_worker_leaves_the_rest_to_the_caller(scheme, folder, monkeypatch):
+    inbox, roster = folder
+    serial = S.read_submissions(inbox, scheme, roster=roster)
+    monkeypatch.setattr(parallel, "_read_one", _die_in_a_worker)
+    monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("fork"))
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_FILES", 4)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    _same(serial, S.read_submissions(inbox, scheme, roster=roster))
+
+
+# --------------------------------------------------------------------------- the quick look at a sheet
+
+def _full_scan(body: bytes, monkeypatch) -> dict:
+    facts = S.ZipFacts()
+    with monkeypatch.context() as m:
+        m.setattr(S, "_plain_sheet_fits", lambda body: False)
+        S._measure_xlsx(body, "填报表", facts)
+    return vars(facts)
+
+
+def _quick(body: bytes) -> dict:
+    facts = S.ZipFacts()
+    S._measure_xlsx(body, "填报表", facts)
+    return vars(facts)
+
+
+def _sheet(cells: str) -> bytes:
+    return ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+            f'spreadsheetml/2006/main"><sheetData>{cells}</sheetData></worksheet>').encode("utf-8")
+
+
+PLAIN = '<row r="1"><c r="A1" s="1" t="s"><v>0</v></c><c r="B1" s="2"/><c r="C1"><v>3</v></c></row>'
+ODD = {
+    "far": '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>',
+    "far-but-empty": '<row r="1048576"><c r="XFD1048576" s="1"/></row>',
+    "formula": '<row r="2"><c r="A2"><f>1+1</f></c></row>',
+    "formula-saved": '<row r="2"><c r="A2"><f>1+1</f><v>2</v></c></row>',
+    "error": '<row r="3"><c r="A3" t="e"><v>#DIV/0!</v></c></row>',
+    "prefixed": '<x:row r="4"><x:c r="XFD4"><x:v>1</x:v></x:c></x:row>',
+    "tab": '<row r="5"><c\tr="XFD5"><v>1</v></c></row>',
+    "no-ref": '<row r="6"><c><v>1</v></c><c><v>2</v></c></row>',
+    "twice": '<row r="7"><c r="A7" r="XFD7"><v>1</v></c></row>',
+    "quotes": "<row r='8'><c r='XFD8'><v>1</v></c></row>",
+    "lower": '<row r="9"><c r="xfd9"><v>1</v></c></row>',
+    "escaped": '<row r="10"><c r="A10" t="&#101;"><v>#N/A</v></c></row>',
+    "nested": '<row r="11"><c r="A11"><c r="XFD11"><v>1</v></c></c></row>',
+    "wide": '<row r="2000"><c r="ZZ2000"><v>1</v></c></row>',
+}
+
+
+def test_plain_sheets_take_the_shortcut_and_agree(scheme, folder, monkeypatch):
+    import zipfile
+
+    inbox, _ = folder
+    bodies = []
+    for path in [sorted(inbox.glob("*.xlsx"))[0], ROOT / "samples" / "太原市.xlsx"]:
+        with zipfile.ZipFile(path) as zf:
+            bodies += [zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/")]
+    assert len(bodies) >= 4
+    for body in bodies:      # generated (xlsxwriter) and openpyxl-written sheets
+        assert S._plain_sheet_fits(body)
+        assert _quick(body) == _full_scan(body, monkeypatch) == vars(S.ZipFacts())
+    assert not S._plain_sheet_fits(_sheet(PLAIN + ODD["far"]))
+    assert _quick(_sheet(PLAIN + ODD["far"]))["too_large"] == {"填报表": (16384 * 1048576, "XFD1048576")}
+
+
+def test_the_shortcut_never_hides_what_the_full_scan_finds(monkeypatch):
+    rng = random.Random(8)
+    pieces = [PLAIN] * 4 + list(ODD.values())
+    for name, piece in ODD.items():
+        body = _sheet(PLAIN + piece)
+        assert _quick(body) == _full_scan(body, monkeypatch), name
+    for _ in range(300):
+        body = _sheet("".join(rng.choice(pieces) for _ in range(rng.randint(0, 5))))
+        assert _quick(body) == _full_scan(body, monkeypatch), body
+
+
+# --------------------------------------------------------------------------- normalising once per pair
+
+def test_normalising_each_pair_once_is_normalising_every_cell(scheme):
+    values = [0.0, -0.0, 0, False, True, 1, 1.0, "是", "√", "否", float("nan"), "4%", 0.04, 4, 4.0, "",
+              None, "2件", "２", "1,200", 1200, "第5名", 3.999, "已制定"]
+    codes = ["3.3.8a", "9.1.1b", "1.1.1a", "10.2a", "1.2.4a", "10.6b"]
+    rng = random.Random(3)
+    pairs = [(rng.choice(codes), rng.choice(values)) for _ in range(500)]
+    c = pd.Series([p[0] for p in pairs], index=np.arange(1000, 1500))
+    v = pd.Series([p[1] for p in pairs], index=c.index, dtype=object)
+    once = S.normalise(c, v, scheme.rules)
+    pd.testing.assert_frame_equal(once, S._normalise_each(c, v, scheme.rules))
+    assert once.loc[c.index[v.map(lambda x: type(x) is float and str(x) == "-0.0")], "raw"].eq("-0").all()
+
+
+# --------------------------------------------------------------------------- roster lookups
+
+def _match_every_unit(text, roster):
+    t = S._norm(text)
+    return next((u for u in roster.units if t in (u, S._short(u))), None)
+
+
+def _file_every_unit(name, roster):
+    stem = S._norm(Path(name).stem)
+    found = {u for u in roster.units if u in stem or S._short(u) in stem}
+    return found.pop() if len(found) == 1 else None
+
+
+def test_roster_lookups_agree_with_searching_every_unit():
+    rosters = [
+        Roster(units=("太原市", "大同市", "晋中市", "晋城市")),
+        Roster(units=("小店区", "太原市", "太原", "晋中", "晋中市", "清徐县", "徐县")),
+    ]
+    rng = random.Random(5)
+    for roster in rosters:
+        pool = list(roster.units) + [S._short(u) for u in roster.units] + ["晋", "中市", "2022年", "（市发改委）", " 太 原 市 "]
+        for _ in range(2000):
+            text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 3)))
+            assert S.match_unit(text, roster) == _match_every_unit(text, roster), text
+            name = text + rng.choice([".xlsx", ".x.xlsx", ""])
+            assert S.unit_from_filename(name, roster) == _file_every_unit(name, roster), name
