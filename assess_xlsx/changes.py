@@ -84,9 +84,54 @@ def snapshot(result) -> pd.DataFrame:
     """The run as the hidden sheet holds it: per city and kind, its records as JSON text.
 
     A long table (one row per figure and input) would be millions of cells
-    for thousands of units; packed, it is a few cells per unit.
+    for thousands of units; packed, it is a few cells per unit. Built straight
+    from the result's arrays, city by city: the same records, in the same
+    order, as `pack(long_snapshot(result))`, without the long table's
+    memory (a hundred MB at 3,000 units).
     """
-    return pack(long_snapshot(result))
+    cities = result.cities
+    status = dict(zip(cities.index, cities["status"].astype(str).tolist()))
+    scored = cities[cities["status"] == "scored"]
+    figures = {u: (fmt(t), str(int(r)), g) for u, t, r, g in zip(
+        scored.index, scored["total"].tolist(), scored["rank"].tolist(), scored["grade"].astype(str).tolist())}
+    # Each frame as (codes, row position per unit, int64 matrix); records are made one
+    # unit at a time and packed at once, so only one unit's records exist at a time.
+    frames = []
+    for kind, field, frame in (("row", "base", result.rows["base"]), ("row", "bonus", result.rows["bonus"]),
+                               ("item", "item", result.items)):
+        if frame is not None and not frame.empty:
+            frames.append((kind, field, [str(c) for c in frame.columns],
+                           {u: k for k, u in enumerate(frame.index)}, frame.to_numpy()))
+    values = result.submissions.values
+    columns = [values[c].astype(str).tolist() for c in ("code", "text", "file", "cell")] if not values.empty else []
+    inputs_at = values.groupby("city", sort=False).indices if not values.empty else {}
+    units = list(cities.index) + [u for u in inputs_at if u not in status]
+    rows = []
+    for unit in units:
+        recs = [["", "status", status[unit], "", ""]] if unit in status else []
+        if unit in figures:
+            total, rank, grade = figures[unit]
+            recs += [["", "total", total, "", ""], ["", "rank", rank, "", ""], ["", "grade", grade, "", ""]]
+        if recs:
+            rows.extend(_chunks("city", unit, recs))
+        by_kind: dict[str, list] = {}
+        for kind, field, codes, at, matrix in frames:
+            if unit in at:
+                by_kind.setdefault(kind, []).extend(
+                    [code, field, fmt(v), "", ""] for code, v in zip(codes, matrix[at[unit]].tolist()))
+        for kind in ("row", "item"):
+            if by_kind.get(kind):
+                rows.extend(_chunks(kind, unit, by_kind[kind]))
+        if unit in inputs_at:
+            code, text, file, cell = columns
+            rows.extend(_chunks("input", unit, [[code[k], "value", text[k], file[k], cell[k]] for k in inputs_at[unit]]))
+    return pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS)
+
+
+def _chunks(kind: str, city: str, recs: list) -> list[tuple[str, str, str, str]]:
+    text = json.dumps(recs, ensure_ascii=False, separators=(",", ":"))
+    return [(kind, city, str(seq), text[start:start + CHUNK])
+            for seq, start in enumerate(range(0, max(len(text), 1), CHUNK))]
 
 
 def long_snapshot(result) -> pd.DataFrame:
@@ -129,9 +174,7 @@ def pack(long: pd.DataFrame) -> pd.DataFrame:
         groups.setdefault(key, []).append(rec)
     rows = []
     for (kind, city), recs in groups.items():
-        text = json.dumps(recs, ensure_ascii=False, separators=(",", ":"))
-        for seq, start in enumerate(range(0, max(len(text), 1), CHUNK)):
-            rows.append((kind, city, str(seq), text[start:start + CHUNK]))
+        rows.extend(_chunks(kind, city, recs))
     return pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS)
 
 

@@ -52,3 +52,9 @@ def test_pack_round_trip_and_long_text_is_chunked(scheme):
     assert packed["data"].str.len().max() <= CHUNK
     assert (packed["city"] == "太原市").sum() > 3          # the long note spans several cells
     pd.testing.assert_frame_equal(unpack(packed), long.reset_index(drop=True))
+
+
+def test_snapshot_is_the_packed_long_table(scheme):
+    """snapshot() builds the packed sheet directly; it must equal packing the long table."""
+    result = run(scheme, UNITS, rejected={"阳泉市": "1.1.1a"})
+    pd.testing.assert_frame_equal(snapshot(result), pack(long_snapshot(result)))
