@@ -197,10 +197,13 @@ class _Grid:
 def _load_grid(path: Path, report: Report) -> _Grid | None:
     """The first sheet holding the table (a finding when none can be read)."""
     try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            grids = _grids_openpyxl(path)
-        else:
-            grids = _grids_calamine(path)
+        # calamine reads values and merged ranges ~30x faster than openpyxl
+        # (5 ms against 170 ms for the 2022 table: most of `score` on 11 cities).
+        grids = _grids_calamine(path)
+        if grids and path.suffix.lower() in (".xlsx", ".xlsm"):
+            title = _xlsx_title(path)
+            for grid in grids:
+                grid.title = title
     except Exception as exc:  # any reader failure is a finding, not a crash
         report.add("scheme-unreadable", file=path.name, note=f"{type(exc).__name__}: {exc}")
         return None
@@ -213,19 +216,22 @@ def _load_grid(path: Path, report: Report) -> _Grid | None:
     return grids[0]  # no header anywhere: the caller reports it
 
 
-def _grids_openpyxl(path: Path) -> list[_Grid]:
-    from openpyxl import load_workbook
+def _xlsx_title(path: Path) -> str:
+    """The workbook's document title (docProps/core.xml), "" when there is none."""
+    import html
+    import re
+    import zipfile
 
-    wb = load_workbook(path, data_only=True)
     try:
-        out = []
-        for ws in wb.worksheets:
-            values = [[_cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-            ranges = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
-            out.append(_resolve(values, ranges, ws.title, wb.properties.title or ""))
-        return out
-    finally:
-        wb.close()
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo("docProps/core.xml")
+            if info.file_size > 1 << 20:   # a core.xml is a few hundred bytes
+                return ""
+            core = zf.read(info).decode("utf-8", "replace")
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return ""
+    m = re.search(r"<dc:title>(.*?)</dc:title>", core, re.S)
+    return html.unescape(m.group(1)).strip() if m else ""
 
 
 def _grids_calamine(path: Path) -> list[_Grid]:
@@ -479,9 +485,10 @@ def _points(text, file, sheet, cell, report) -> int | None:
 
 
 def _col_letter(c: int | None) -> str:
-    from openpyxl.utils import get_column_letter
+    # xlsxwriter's helper: importing openpyxl for one function costs ~80 ms of every run.
+    from xlsxwriter.utility import xl_col_to_name
 
-    return get_column_letter(c + 1) if c is not None else ""
+    return xl_col_to_name(c) if c is not None else ""
 
 
 def _cell_ref(r: int, c: int | None) -> str:

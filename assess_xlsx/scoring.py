@@ -392,37 +392,51 @@ def _reasons(roster: Roster, rejected: set, missing: set, submissions) -> list[s
 
 # --------------------------------------------------------------------------- the audit
 
-def _short(h) -> pd.Series:
+# The audit's text columns are numpy object arrays of str: `+` on them joins
+# element-wise as Series would, without pandas' per-operation overhead (a
+# run builds ~1,500 such columns, mostly of a handful of units).
+
+def _short(h) -> np.ndarray:
     """Hundredths as the short text read aloud, vectorised: 150 -> '1.5', 200 -> '2'."""
-    # A list comprehension: called ~440 times a run, mostly on a handful of
-    # values, where string arithmetic on Series costs far more than the text.
-    h = np.asarray(h, dtype="int64")
-    return pd.Series([fmt_short(x) for x in h.tolist()], dtype="str")
+    return _s([fmt_short(x) for x in np.asarray(h, dtype="int64").tolist()])
 
 
-def _pct(num: np.ndarray, den: np.ndarray) -> pd.Series:
+def _pct(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """num/den as a percentage with two decimals, rounded half-up: '33.33%'."""
     hp = round_half_up_div(num * 10000, den)
-    return (pd.Series(hp // 100).astype(str) + "." + pd.Series(hp % 100).astype(str).str.zfill(2) + "%")
+    return _s([f"{v // 100}.{v % 100:02d}%" for v in np.asarray(hp, dtype="int64").tolist()])
 
 
-def _s(values) -> pd.Series:
-    return pd.Series(np.asarray(values, dtype=object), dtype=object)
+def _s(values) -> np.ndarray:
+    """A text column: a 1-D object array (a str becomes a column of one)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values) if not isinstance(values, np.ndarray) else values
+    return out
 
 
-def _value_text(inp: Inputs, rules: RuleBook, code: str, at: np.ndarray) -> pd.Series:
+def _txt(values) -> np.ndarray:
+    """Numbers (or anything) as a text column."""
+    return _s([str(v) for v in np.asarray(values).tolist()])
+
+
+def _where(cond, a, b) -> np.ndarray:
+    """np.where that keeps a text column a text column."""
+    return _s(np.where(cond, np.asarray(a, dtype=object), np.asarray(b, dtype=object)))
+
+
+def _value_text(inp: Inputs, rules: RuleBook, code: str, at: np.ndarray) -> np.ndarray:
     spec = rules.inputs[code]
     text = _s(inp.text(code).to_numpy()[at])
     unit = "%" if spec.percent else (spec.unit if spec.kind in ("count", "amount", "score") else "")
     if spec.kind == "count" or spec.kind == "rank":
-        text = _s(inp[code][at]).astype(str)
+        text = _txt(inp[code][at])
     elif spec.kind in ("amount", "score"):
         text = _short(inp[code][at])
     return text + (" " + unit if unit and unit != "%" else unit)
 
 
 def _part_sentence(part: Part, amount: np.ndarray, inp: Inputs, rules: RuleBook, at: np.ndarray,
-                   points: int | None) -> pd.Series:
+                   points: int | None) -> np.ndarray:
     """What one part found and what it is worth, for the units at `at`."""
     p = part.params
     verb = "扣" if part.side in ("deduct", "major") else "加"
@@ -440,22 +454,22 @@ def _part_sentence(part: Part, amount: np.ndarray, inp: Inputs, rules: RuleBook,
             return found + f"，{verb} " + amt + " 分"
         if part.kind == "shortfall":
             x = np.maximum(0, p["target"] - x)
-            found = found + f"，应不少于 {p['target']} {spec.unit}，差 " + _s(x).astype(str) + f" {spec.unit}"
+            found = found + f"，应不少于 {p['target']} {spec.unit}，差 " + _txt(x) + f" {spec.unit}"
         else:
             found = spec.label
-            found = found + " " + _s(x).astype(str) + f" {spec.unit}"
+            found = found + " " + _txt(x) + f" {spec.unit}"
         full = found + f" × {_short([p['unit']])[0]} 分 = " + _short(x * p["unit"]) + " 分"
         if "cap" in p:
             over = x * p["unit"] > p["cap"]
             note = f"，本项上限 {_short([p['cap']])[0]} 分，计 " + amt + " 分"
-            full = full + _s(np.where(over, note.to_numpy(), ""))
+            full = full + _s(np.where(over, note, ""))
         return full
     if part.kind == "rate":
         num_c, den_c = part.inputs["num"], part.inputs["den"]
         num, den = _rate_terms(part, inp)
         band = _rate_band(part, num, den)[at]
-        head = (rules.inputs[num_c].label + " " + _s(inp[num_c][at]).astype(str) + f" {rules.inputs[num_c].unit} / "
-                + rules.inputs[den_c].label + " " + _s(inp[den_c][at]).astype(str) + f" {rules.inputs[den_c].unit}")
+        head = (rules.inputs[num_c].label + " " + _txt(inp[num_c][at]) + f" {rules.inputs[num_c].unit} / "
+                + rules.inputs[den_c].label + " " + _txt(inp[den_c][at]) + f" {rules.inputs[den_c].unit}")
         name = "不合规率" if p.get("invert") else "比率"
         out = head + f"，{name} " + _pct(num[at], den[at])
         tails, previous = [], None
@@ -467,14 +481,14 @@ def _part_sentence(part: Part, amount: np.ndarray, inp: Inputs, rules: RuleBook,
                 conds.append(("低于" if b["bound"] == "below" else "不超过") + f" {b['limit']}%")
             cond = f"（{'且'.join(conds)}）" if conds and len(p["bands"]) > 1 else ""
             if "per_rate" in b:
-                tails.append((cond + f" × {_short([b['per_rate']])[0]} 分 = " + amt + " 分").to_numpy())
+                tails.append((cond + f" × {_short([b['per_rate']])[0]} 分 = " + amt + " 分"))
             else:
-                tails.append((cond + f"，{verb} " + amt + " 分").to_numpy())
+                tails.append((cond + f"，{verb} " + amt + " 分"))
             previous = b if "bound" in b else previous
         out = out + _s(np.select([band == k for k in range(len(tails))], tails, default=""))
         if p.get("zero") == "zero":
             zero = inp[den_c][at] == 0
-            out = _s(np.where(zero, (head + "，总量为 0，比率按 0 计").to_numpy(), out.to_numpy()))
+            out = _s(np.where(zero, (head + "，总量为 0，比率按 0 计"), out))
         return out
     if part.kind == "score":
         code = part.inputs["input"]
@@ -492,17 +506,17 @@ def _part_sentence(part: Part, amount: np.ndarray, inp: Inputs, rules: RuleBook,
         prev, cur = inp[part.inputs["previous"]][at], inp[part.inputs["current"]][at]
         step = np.where(inp.city_type[at] == "capital", p["step"]["capital"], p["step"]["prefecture"])
         kind = _s(np.where(inp.city_type[at] == "capital", "省会城市", "设区市"))
-        return ("排名由第 " + _s(prev).astype(str) + " 名升至第 " + _s(cur).astype(str) + " 名，提升 " +
-                _s(prev - cur).astype(str) + " 名；" + kind + "每提升 " + _s(step).astype(str) +
+        return ("排名由第 " + _txt(prev) + " 名升至第 " + _txt(cur) + " 名，提升 " +
+                _txt(prev - cur) + " 名；" + kind + "每提升 " + _txt(step) +
                 f" 名加 {_short([p['amount']])[0]} 分，{verb} " + amt + " 分")
     if part.kind == "rank_penalty":
         prev, cur = inp[part.inputs["previous"]][at], inp[part.inputs["current"]][at]
         capital = inp.city_type[at] == "capital"
         over = p["prefecture"]["over"]
-        cap_text = ("省会城市排名由第 " + _s(prev).astype(str) + " 名降至第 " + _s(cur).astype(str) + " 名，下降 " +
-                    _s(cur - prev).astype(str) + f" 名 × {_short([p['capital']['per_place']])[0]} 分 = " + amt + " 分")
-        pref_text = "本年度排名第 " + _s(cur).astype(str) + f" 名，在第 {over} 名之后，{verb} " + amt + " 分"
-        return _s(np.where(capital, cap_text.to_numpy(), pref_text.to_numpy()))
+        cap_text = ("省会城市排名由第 " + _txt(prev) + " 名降至第 " + _txt(cur) + " 名，下降 " +
+                    _txt(cur - prev) + f" 名 × {_short([p['capital']['per_place']])[0]} 分 = " + amt + " 分")
+        pref_text = "本年度排名第 " + _txt(cur) + f" 名，在第 {over} 名之后，{verb} " + amt + " 分"
+        return _s(np.where(capital, cap_text, pref_text))
     raise ScoringError(f"unknown part kind {part.kind}")
 
 
@@ -520,8 +534,8 @@ def _audit_row(rule: RowRule | ItemRule, side: str, parts: tuple[Part, ...], amo
     for part, amount in zip(parts, amounts):
         active = amount[at] != 0
         s = _part_sentence(part, amount, inp, rules, at, points)
-        sentences.append(_s(np.where(active, s.to_numpy(), "")))
-        part_texts.append(_s(np.where(active, _short(amount[at]).to_numpy(), "")))
+        sentences.append(_s(np.where(active, s, "")))
+        part_texts.append(_s(np.where(active, _short(amount[at]), "")))
     found = _join(sentences, "；")
     parts_text = _join(part_texts, " + ")
 
@@ -543,14 +557,14 @@ def _audit_row(rule: RowRule | ItemRule, side: str, parts: tuple[Part, ...], amo
         result = f"{SIDE_ZH[side]} " + amt + " 分" if side in ("extra", "major") else "加 " + amt + " 分"
     capped_text = ("合计 " + _short(raw[at]) + f" 分，超过{cap_label} {_short([limit])[0] if limit is not None else ''} 分，按 "
                    + amt + " 分计")
-    tail = _s(np.where(bit, ("；" + capped_text).to_numpy(),
-                       np.where(several, ("；" + total_word + amt + " 分").to_numpy(), "")))
+    tail = _s(np.where(bit, ("；" + capped_text),
+                       np.where(several, ("；" + total_word + amt + " 分"), "")))
     sentence = found + tail + (("；" + result) if side == "deduct" else "")
     codes = [c for p in parts for c in p.inputs.values()]
     codes = list(dict.fromkeys(codes + [s.code for s in rule.inputs if s.kind == "text"]))
-    inputs_text = _join([_s(np.where(True, (rules.inputs[c].label + "＝" + _value_text(inp, rules, c, at)).to_numpy(), ""))
+    inputs_text = _join([_s(np.where(True, (rules.inputs[c].label + "＝" + _value_text(inp, rules, c, at)), ""))
                          if rules.inputs[c].kind != "text" else
-                         _s(np.where(inp.text(c).to_numpy()[at] != "", (rules.inputs[c].label + "＝" + _s(inp.text(c).to_numpy()[at])).to_numpy(), ""))
+                         _s(np.where(inp.text(c).to_numpy()[at] != "", (rules.inputs[c].label + "＝" + _s(inp.text(c).to_numpy()[at])), ""))
                          for c in codes], "；")
     sources = _join([_s(inp.place(c).to_numpy()[at]) for c in codes], "；")
     return pd.DataFrame({
@@ -569,13 +583,12 @@ def _audit_row(rule: RowRule | ItemRule, side: str, parts: tuple[Part, ...], amo
     }, columns=AUDIT_COLUMNS)
 
 
-def _join(columns: list[pd.Series], sep: str) -> pd.Series:
-    """Join string columns element-wise, skipping empty pieces."""
+def _join(columns: list[np.ndarray], sep: str) -> np.ndarray:
+    """Join text columns element-wise, skipping empty pieces."""
     if not columns:
-        return pd.Series(dtype=object)
-    out = columns[0].reset_index(drop=True)
+        return _s([])
+    out = columns[0]
     for col in columns[1:]:
-        col = col.reset_index(drop=True)
         both = (out != "") & (col != "")
         out = out + _s(np.where(both, sep, "")) + col
     return out
