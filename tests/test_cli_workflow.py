@@ -32,6 +32,12 @@ def score(*args):
     return CliRunner().invoke(cli, ["score", *map(str, args)])
 
 
+def hashes(folder: Path) -> dict[str, str]:
+    import hashlib
+
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
 def set_cell(path: Path, cell: str, value) -> None:
     wb = openpyxl.load_workbook(path)
     wb["填报表"][cell] = value
@@ -42,8 +48,10 @@ def test_score_correct_rerun_change_log(tmp_path):
     inbox = copy_samples(tmp_path)
     out = tmp_path / "考核结果.xlsx"
 
+    before = hashes(inbox)
     first = score(inbox)
     assert first.exit_code == 0, first.output
+    assert hashes(inbox) == before            # inputs are only ever read
     assert first.output.splitlines()[-2:] == [SUMMARY_OK, f"已写入 / written：{out}"]
     assert "变更记录" not in openpyxl.load_workbook(out).sheetnames
     first_bytes = out.read_bytes()
