@@ -353,8 +353,8 @@ class _Facts:
         if status == "missing":
             return "未收到填报表"
         found = self.errors_by_unit.get(unit, [])
-        first = f"。首个：{found[0].where} {found[0].message_zh}" if found else ""
-        return f"填报数据有 {len(found)} 处错误，未计分、未排名（详见“{SHEETS['files']}”表）{first}"
+        first = f"；首个：{found[0].where}" if found else ""
+        return f"填报数据有 {len(found)} 处错误，未计分（详见“{SHEETS['files']}”表）{first}"
 
     def unit_files(self, unit: str) -> list[str]:
         return self.files_by_unit.get(unit, [])
@@ -420,11 +420,15 @@ def _ranking_sheet(book: _Book, facts: _Facts) -> None:
         ws.merge_range(r, 3, r, 7, "原因", book.fmt["head_left"])
         r += 1
         for name, rec in unranked.iterrows():
+            reason = facts.reason_zh(name)
+            # A merged cell never grows to fit its text: give the row the lines it needs.
+            lines = -(-display_width(reason) // 46)
+            ws.set_row(r, 14 * lines if lines > 1 else None)
             sh.text(r, 0, "—", "center")
             sh.text(r, 1, name, "error")
             sh.text(r, 2, UNIT_STATUS_ZH[rec["status"]], "error")
-            ws.merge_range(r, 3, r, 7, "", book.fmt["text"])
-            sh.text(r, 3, facts.reason_zh(name))
+            ws.merge_range(r, 3, r, 7, "", book.fmt["wrap"])
+            sh.text(r, 3, reason, "wrap")
             r += 1
     if names and len(names) <= CHART_AT_MOST:
         chart = book.wb.add_chart({"type": "bar"})

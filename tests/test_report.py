@@ -96,7 +96,7 @@ def test_unranked_units_listed_with_reason(scheme, tmp_path):
     assert ws["A6"].value == "未排名单位（11 个）"
     r = find_row(ws, 2, "阳泉市")
     assert ws.cell(r, 3).value == "有错误未计分"
-    assert ws.cell(r, 4).value.startswith("填报数据有 2 处错误，未计分、未排名")
+    assert ws.cell(r, 4).value.startswith("填报数据有 2 处错误，未计分")
     assert "阳泉市.xlsx 填报表!G16" in ws.cell(r, 4).value
     r = find_row(ws, 2, "太原市")
     assert (ws.cell(r, 3).value, ws.cell(r, 4).value) == ("未提交", "未收到填报表")
