@@ -18,9 +18,11 @@ from __future__ import annotations
 import hashlib
 import html
 import io
+import itertools
 import os
 import re
 import stat
+import struct
 import unicodedata
 import zipfile
 import zlib
@@ -140,7 +142,16 @@ class Submissions:
 # --------------------------------------------------------------------------- units
 
 def _norm(text) -> str:
-    return _WS.sub("", unicodedata.normalize("NFKC", str(text)))
+    text = text if type(text) is str else str(text)
+    # Short texts cached: every file of a folder holds the same ~130 codes and labels.
+    return _norm_short(text) if len(text) <= 64 else _norm_text(text)
+
+
+def _norm_text(text: str) -> str:
+    return _WS.sub("", unicodedata.normalize("NFKC", text))
+
+
+_norm_short = lru_cache(maxsize=16384)(_norm_text)
 
 
 def _short(unit: str) -> str:
@@ -266,17 +277,23 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
     if facts and facts.eager and facts.too_large:
         return _too_large(facts, unreadable)
     try:
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        # The checked parts, unzipped already, when the inspection repacked them (see _repack).
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(facts.parse if facts and facts.parse else data))
     except PasswordError:
         return unreadable("file-encrypted", expected=READABLE)
     except BaseException as exc:  # any reader failure (a Rust panic included) is a finding; the rest go on
         _reraise_interrupt(exc)
         return unreadable("file-unreadable", note=_describe(data, exc), expected=READABLE)
-    too_large = facts.too_large if facts else {}
     try:
+        names = wb.sheet_names
+        if facts:
+            facts.settle(names)
         # A part too large that no sheet name maps to cannot be passed over safely.
-        stray = [k for k in too_large if k not in wb.sheet_names]
-        found = None if stray else _input_sheet(wb, too_large)
+        stray = [k for k in facts.too_large if k not in names] if facts else []
+        found = None if stray else _input_sheet(wb, names, facts)
+    except ZipRefused as refused:     # a worksheet inspected just before calamine would parse it
+        return unreadable(refused.code, note=refused.note, value=refused.value, expected=refused.expected,
+                          sheet=refused.sheet, cell=refused.cell)
     except BaseException as exc:
         _reraise_interrupt(exc)
         return unreadable("file-unreadable", note=_reason(exc), expected=READABLE)
@@ -324,23 +341,25 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
             continue
         code = _norm(raw_code).lower()
         value = row[value_col] if value_col < len(row) else ""
-        if code in inputs and f"{col}{r + 1}" in uncached:
+        cell = f"{col}{r + 1}"
+        if code not in inputs:
+            if _CODE_LIKE.match(code) and not _blank(value):
+                report.add("code-unknown", file=rel, sheet=sheet, cell=cell, input=code,
+                           value=_as_text(value), city=city)
+        elif cell in uncached:
             # Read as empty (or as xlsxwriter's placeholder 0), yet never calculated: say what it is.
-            report.add("value-formula-uncached", file=rel, sheet=sheet, cell=f"{col}{r + 1}",
-                       value=uncached[f"{col}{r + 1}"], expected=expected_text(inputs[code]), city=city, input=code)
+            report.add("value-formula-uncached", file=rel, sheet=sheet, cell=cell,
+                       value=uncached[cell], expected=expected_text(inputs[code]), city=city, input=code)
             out.uncached.append(code)
-        elif code in inputs and f"{col}{r + 1}" in error_cells:
+        elif cell in error_cells:
             # calamine reads #DIV/0! and the like as empty: not "not filled in".
-            report.add("value-error", file=rel, sheet=sheet, cell=f"{col}{r + 1}",
-                       value=error_cells[f"{col}{r + 1}"], expected=expected_text(inputs[code]), city=city, input=code)
+            report.add("value-error", file=rel, sheet=sheet, cell=cell,
+                       value=error_cells[cell], expected=expected_text(inputs[code]), city=city, input=code)
             out.uncached.append(code)
-        elif code in inputs:
+        else:
             out.codes.append(code)
             out.values.append(value)
-            out.cells.append(f"{col}{r + 1}")
-        elif _CODE_LIKE.match(code) and not _blank(value):
-            report.add("code-unknown", file=rel, sheet=sheet, cell=f"{col}{r + 1}", input=code,
-                       value=_as_text(value), city=city)
+            out.cells.append(cell)
     return out
 
 
@@ -358,11 +377,26 @@ def _too_large(facts: "ZipFacts", unreadable) -> _FileRead:
 # 17 billion cells (the process aborts), and a 2 MB zip can hold gigabytes of
 # XML. So a zipped workbook (.xlsx/.xlsm/.ods) is inspected first, on the very
 # bytes calamine will get: sizes from the zip directory checked before anything
-# is unzipped; each XML part unzipped in bounded chunks (Python's zipfile stops
-# at the declared size and checks the CRC); any DOCTYPE refused (Excel, WPS and
-# LibreOffice never write one, and it is how entity expansion and external
-# entities get in); the area each sheet spans measured, and formulas with no
-# saved result noted. Only then does calamine parse the file.
+# is unzipped; each XML part unzipped with its size and CRC checked (an
+# ordinary part in one call, anything unusual in bounded chunks: Python's
+# zipfile stops at the declared size and checks the CRC); any DOCTYPE refused
+# (Excel, WPS and LibreOffice never write one, and it is how entity expansion
+# and external entities get in); the area each sheet spans measured where
+# calamine would put its cells, and formulas with no saved result noted. Only
+# then does calamine parse the file: for an .xlsx, a copy holding the checked
+# parts unzipped (_repack), so that nothing is unzipped twice and calamine
+# reads exactly what was checked.
+#
+# A worksheet of an .xlsx is unzipped, checked and measured only when calamine
+# is about to parse it (see ZipFacts.measure), the input sheet (the first
+# asked for) before calamine opens the file: calamine opens an .xlsx reading
+# its workbook, relationships, shared strings and styles, and a worksheet's XML
+# only when that sheet is asked for. A sheet never asked for (the hidden
+# 单位名单, with a row per unit) is never unzipped by anyone: what it holds, a
+# DOCTYPE or a damaged stream included, cannot reach the results. This holds
+# only while the sheet names calamine lists lead to the very parts this
+# inspection would pick; when anything about the mapping is unusual, every
+# worksheet is checked up front.
 
 class ZipRefused(Exception):
     """A zipped workbook refused before parsing; fields of the finding to report."""
@@ -384,6 +418,33 @@ class ZipFacts:
     # calamine parses every table of an .ods when it opens the file (an .xlsx
     # sheet only when asked for): one table too large makes the file unsafe.
     eager: bool = False
+    # Worksheets of an .xlsx not inspected yet: sheet name -> its part, in the
+    # order of xl/workbook.xml; measured by `measure` before calamine parses one.
+    later: dict = field(default_factory=dict)
+    order: tuple = ()           # every sheet of xl/workbook.xml, when any waits
+    zip: zipfile.ZipFile | None = field(default=None, repr=False)
+    data: bytes = field(default=b"", repr=False)
+    recalc: bool = False
+    # The workbook calamine is given (see _repack); empty: the file's own bytes.
+    parse: bytes = field(default=b"", repr=False)
+
+    def measure(self, sheet: str) -> bytes | None:
+        """Inspect a worksheet left for later, just before calamine parses it
+        (raises ZipRefused as the inspection up front would). -> its XML."""
+        info = self.later.pop(sheet, None)
+        if info is None:
+            return None
+        body = _unzip_checked(self.zip, info, keep=True, data=self.data)
+        _measure_xlsx(body, sheet, self, self.recalc)
+        return body
+
+    def settle(self, sheet_names) -> None:
+        """Inspect every worksheet left for later now, unless calamine lists
+        exactly the sheets, in the order, that xl/workbook.xml gave this
+        inspection: only then is a sheet parsed the part it was mapped to."""
+        if self.later and list(sheet_names) != list(self.order):
+            for sheet in list(self.later):
+                self.measure(sheet)
 
 
 _PK = b"PK\x03\x04"
@@ -391,23 +452,26 @@ _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _DOCTYPE = b"<!DOCTYPE"
 _CHUNK = 1 << 20
 _ATTRS = rb"""(?P<attrs>(?:[^>"']|"[^"]*"|'[^']*')*?)"""     # quoted '>' does not end a tag
-_XLSX_SCAN = re.compile(
-    rb"<(?:[\w.-]+:)?row(?=[\s/>])" + _ATTRS.replace(b"attrs", b"rattrs") + rb"/?>"
-    rb"|<(?:[\w.-]+:)?c(?=[\s/>])" + _ATTRS + rb"(?:/>|>(?P<inner>.*?)</(?:[\w.-]+:)?c\s*>)",
-    re.S,
-)
 _ODS_SCAN = re.compile(
     rb"<(?P<tag>table:table|table:table-row|table:table-cell|table:covered-table-cell)(?=[\s/>])"
     + _ATTRS + rb"(?P<empty>/?)>|</(?P<end>table:table|table:table-row)\s*>"
 )
 _ATTR = re.compile(rb"""(?:^|\s)(?P<name>[\w.:-]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""")
-_REF = re.compile(r"^\$?([A-Za-z]{1,3})?\$?(\d{1,7})?$")
-_FORMULA = re.compile(rb"<(?:[\w.-]+:)?f(?=[\s/>])(?P<fattrs>[^>]*?)(?:/>|>(?P<text>.*?)</(?:[\w.-]+:)?f\s*>)", re.S)
-_VALUE = re.compile(rb"<(?:[\w.-]+:)?v(?=[\s/>])[^>]*?(?:/>|>(?P<text>.*?)</(?:[\w.-]+:)?v\s*>)", re.S)
-_INLINE = re.compile(rb"<(?:[\w.-]+:)?is[\s>]")
+# calamine (quick-xml) knows an element by its local name: what follows the first
+# ':' of the tag name, the name running to the first space, tab, CR or LF. Any
+# prefix, 'x:', 'é:' or ':', makes <x:c ...> a cell.
+_NS = rb"(?:(?:[^ \t\r\n<>:/!?][^ \t\r\n<>:]*)?:)?"
+# One token of XML as quick-xml reads it: a comment to the first '-->', CDATA
+# to ']]>', a processing instruction to '?>', a tag (start or end) to its
+# first '>' outside quotes.
+_TOKEN = re.compile(rb"""<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<(?:[^>"']|"[^"]*"|'[^']*')*>""", re.S)
+_TAG_NAME = re.compile(rb"[^ \t\r\n]*")
+_R_ATTR = re.compile(rb"""(?:^|[^\w.:-])r\s*=\s*(?:"([^"]*)"|'([^']*)')""")   # every r=, as quick-xml may read one
+_CELL_REF = re.compile(rb"^([A-Za-z]+)([0-9]+)$")
+_ROW_REF = re.compile(rb"^[A-Za-z]*([0-9]+)$")
 # xlsxwriter and openpyxl ask Excel to recalculate everything on opening: the
 # results they saved (xlsxwriter's 0, openpyxl's nothing) were never calculated.
-_FULL_CALC = re.compile(rb"""<(?:[\w.-]+:)?calcPr(?=[\s/>])[^>]*?\sfullCalcOnLoad\s*=\s*["'](?:1|true)["']""")
+_FULL_CALC = re.compile(rb"""<""" + _NS + rb"""calcPr(?=[\s/>])[^>]*?\sfullCalcOnLoad\s*=\s*["'](?:1|true)["']""")
 _ODS_VALUE_ATTRS = (b"office:value", b"office:string-value", b"office:boolean-value", b"office:date-value", b"office:time-value")
 
 
@@ -447,7 +511,7 @@ def inspect_zip(data: bytes) -> ZipFacts | None:
     except zipfile.BadZipFile:
         raise ZipRefused("file-truncated") from None
     limit = f"每个 XML 部件解压后不超过 {_mb(MAX_PART_BYTES)}，合计不超过 {_mb(MAX_XML_BYTES)}"
-    with zf:
+    try:
         infos = zf.infolist()
         if len(infos) > MAX_ZIP_ENTRIES:
             raise ZipRefused("file-zip-bomb", note=f"{len(infos)} entries", expected=f"至多 {MAX_ZIP_ENTRIES} 个部件")
@@ -464,22 +528,64 @@ def inspect_zip(data: bytes) -> ZipFacts | None:
         if total > MAX_XML_BYTES:
             raise ZipRefused("file-zip-bomb", note=f"XML {_mb(total)} unzipped", expected=limit)
         names = {i.filename for i in infos}
-        sheets = _xlsx_sheet_parts(zf, names) if "xl/workbook.xml" in names else {}
-        recalc = bool(sheets) and _FULL_CALC.search(_unzip_checked(zf, zf.getinfo("xl/workbook.xml"), keep=True)) is not None
         facts = ZipFacts()
+        sheets: dict[str, str] = {}
+        done: set[zipfile.ZipInfo] = set()
+        bodies: dict[zipfile.ZipInfo, bytes] = {}
+        if "xl/workbook.xml" in names:
+            # Unzipped (and checked) first, once: the sheets and their parts.
+            first = [zf.getinfo("xl/workbook.xml")]
+            if "xl/_rels/workbook.xml.rels" in names:
+                first.append(zf.getinfo("xl/_rels/workbook.xml.rels"))
+            bodies = {i: _unzip_checked(zf, i, keep=True, data=data) for i in first}
+            book, rels = bodies[first[0]], bodies[first[-1]] if len(first) > 1 else b""
+            entries = tuple(i.filename for i in infos)
+            small = len(book) + len(rels) <= 1 << 16    # the cache keeps what it is given
+            sheets, later, recalc = (_xlsx_sheet_parts_cached if small else _xlsx_sheet_parts)(book, rels, entries)
+            facts.recalc = recalc
+            facts.later = {name: zf.getinfo(part) for name, part in later.items()}
+            facts.order = tuple(later)
+            facts.zip, facts.data = (zf, data) if later else (None, b"")
+            done = set(first) | set(facts.later.values())
+        repack = bool(facts.later) and total <= _REPACK_MAX and len(data) <= _REPACK_MAX
         for i in xml:
+            if i in done:
+                continue
             whole = i.filename in sheets or i.filename == "content.xml"
-            body = _unzip_checked(zf, i, keep=whole)
+            body = _unzip_checked(zf, i, keep=whole or repack, data=data)
+            if repack:
+                bodies[i] = body
             if i.filename in sheets:
-                _measure_xlsx(body, sheets[i.filename], facts, recalc)
+                _measure_xlsx(body, sheets[i.filename], facts, facts.recalc)
             elif i.filename == "content.xml" and "mimetype" in names:
                 facts.eager = True
                 _measure_ods(body, facts)
-        return facts
+        if repack:
+            # The input sheet, the first calamine will be asked for, is
+            # inspected now, so that calamine gets it unzipped too.
+            if SHEET_NAME in facts.later:
+                info = facts.later[SHEET_NAME]
+                bodies[info] = facts.measure(SHEET_NAME)
+            facts.parse = _repack(data, infos, bodies)
+    except BaseException:
+        zf.close()
+        raise
+    if facts.zip is None:
+        zf.close()     # else kept (it holds `data`, no file) for ZipFacts.measure
+    return facts
 
 
-def _unzip_checked(zf: zipfile.ZipFile, info: zipfile.ZipInfo, keep: bool) -> bytes:
-    """Unzip one part in chunks, refusing a DOCTYPE; the whole text only when `keep`."""
+def _unzip_checked(zf: zipfile.ZipFile, info: zipfile.ZipInfo, keep: bool, data: bytes | None = None) -> bytes:
+    """Unzip one part in chunks, refusing a DOCTYPE; the whole text only when `keep`.
+
+    With `data`, the bytes of the zip, an ordinary part is first unzipped in one
+    call (see _inflate_whole); anything unusual about it is left to the chunks,
+    which say what is wrong."""
+    body = _inflate_whole(data, info) if data is not None else None
+    if body is not None:
+        if _DOCTYPE in body:
+            raise ZipRefused("file-xml-dtd", note=info.filename, expected=READABLE)
+        return body if keep else b""
     parts, tail = [], b""
     try:
         with zf.open(info) as fh:
@@ -503,6 +609,88 @@ def _unzip_checked(zf: zipfile.ZipFile, info: zipfile.ZipInfo, keep: bool) -> by
         note = "CRC 校验失败，文件已损坏 / CRC mismatch: damaged" if "CRC" in str(exc) else _reason(exc)
         raise ZipRefused("file-unreadable", note=f"{info.filename}: {note}", expected=READABLE) from None
     return b"".join(parts)
+
+
+_WHOLE_MAX = 8 << 20      # parts up to this size may be unzipped in one call (a sheet is ~100 KB)
+_REPACK_MAX = 32 << 20    # a workbook up to this size, unzipped XML and file, is repacked for calamine
+
+
+def _repack(data: bytes, infos: list[zipfile.ZipInfo], bodies: dict) -> bytes:
+    """The workbook again, as a zip of the parts just unzipped and checked,
+    stored as they are, and every other part (a sheet not yet needed, an
+    image) copied compressed, byte for byte: b"" when some part is unusual
+    (encrypted, its local header not naming it), then calamine gets the file.
+
+    Each XML part is unzipped once, here, instead of once here and again by
+    calamine: a third of calamine's work on a filled score sheet. And
+    calamine reads exactly the parts inspected, as Python's zipfile found
+    them, whatever another zip reader would make of the original."""
+    out: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for info in infos:
+        name = info.filename.encode("utf-8")
+        flags = 0 if name.isascii() else 0x800
+        body = bodies.get(info)
+        if body is not None:
+            method, raw, size = zipfile.ZIP_STORED, body, len(body)
+        else:
+            if info.flag_bits & 0x61:
+                return b""
+            start = _local_data_start(data, info)
+            if start is None:
+                return b""
+            method, raw, size = info.compress_type, data[start:start + info.compress_size], info.file_size
+        head = (20, flags, method, 0, 0x21, info.CRC, len(raw), size, len(name))
+        out += [struct.pack("<IHHHHHIIIHH", 0x04034B50, *head, 0), name, raw]
+        central.append(struct.pack("<IH", 0x02014B50, 20) + struct.pack("<HHHHHIIIH", *head)
+                       + struct.pack("<HHHHII", 0, 0, 0, 0, 0, offset) + name)
+        offset += 30 + len(name) + len(raw)
+    directory = b"".join(central)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(infos), len(infos), len(directory), offset, 0)
+    return b"".join(out) + directory + end
+
+
+def _local_data_start(data: bytes, info: zipfile.ZipInfo) -> int | None:
+    """Where a part's compressed bytes begin, if its local header is as zipfile
+    expects (the signature, and the part's own name)."""
+    off = info.header_offset
+    head = data[off:off + 30]
+    if len(head) < 30 or head[:4] != _PK:
+        return None
+    flags = int.from_bytes(head[6:8], "little")
+    name_len, extra_len = int.from_bytes(head[26:28], "little"), int.from_bytes(head[28:30], "little")
+    try:
+        if data[off + 30:off + 30 + name_len].decode("utf-8" if flags & 0x800 else "cp437") != info.orig_filename:
+            return None
+    except UnicodeDecodeError:
+        return None
+    start = off + 30 + name_len + extra_len
+    return start if start + info.compress_size <= len(data) else None
+
+
+def _inflate_whole(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
+    """A part unzipped in one call, when all is as zipfile would find it: not
+    encrypted or patched, stored or deflated, its local header naming it, the
+    stream giving exactly the declared size (not a byte more) with the declared
+    CRC. Else None: read it in chunks. Half the cost of zipfile's reader for the
+    dozen small parts of a workbook."""
+    if info.file_size > _WHOLE_MAX or info.flag_bits & 0x61 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return None
+    start = _local_data_start(data, info)
+    if start is None:
+        return None
+    raw = memoryview(data)[start:start + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        body = bytes(raw)
+    else:
+        try:
+            body = zlib.decompressobj(-15).decompress(raw, info.file_size + 1)
+        except zlib.error:
+            return None
+    if len(body) != info.file_size or zlib.crc32(body) != info.CRC:
+        return None
+    return body
 
 
 def _expands_beyond(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
@@ -534,27 +722,76 @@ def _expands_beyond(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
     return produced >= limit
 
 
-def _xlsx_sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
-    """Worksheet part -> sheet name, from xl/workbook.xml and its relationships.
-    Parts under xl/worksheets/ that no sheet names are measured under their part name."""
+def _xlsx_sheet_parts(book: bytes, rels: bytes, entries: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str], bool]:
+    """From xl/workbook.xml and its relationships (and the names of the zip's
+    `entries`): worksheet part -> sheet name for the parts to measure now,
+    sheet name -> part for the sheets that can wait until calamine parses them
+    (see ZipFacts), and whether the workbook asks for every formula to be
+    recalculated. Parts under xl/worksheets/ that no sheet names are measured
+    now, under their part name. The results are only read: _xlsx_sheet_parts_cached
+    serves files made from one template, which share these parts byte for byte.
+
+    A sheet waits only when calamine is sure to read that very part for it:
+    every relationship and sheet tag plain (no attribute twice, no entity in an
+    id or target, one r:id), ids unique, the target resolving to the same part
+    the way calamine resolves it ('xl/' + target), the part named once in the
+    zip even ignoring case (calamine's lookup ignores case), names and parts
+    unique. Else nothing waits, as if every sheet would be parsed.
+    """
+    names = set(entries)
     out = {n: n for n in names if n.lower().startswith("xl/worksheets/") and n.lower().endswith(".xml")}
-    try:
-        book = _unzip_checked(zf, zf.getinfo("xl/workbook.xml"), keep=True)
-        rels = _unzip_checked(zf, zf.getinfo("xl/_rels/workbook.xml.rels"), keep=True) if "xl/_rels/workbook.xml.rels" in names else b""
-    except ZipRefused:
-        raise
-    targets = {}
-    for m in re.finditer(rb"<(?:[\w.-]+:)?Relationship(?=[\s/>])" + _ATTRS + rb"/?>", rels):
-        a = _attrs(m.group("attrs"))
+    sure = len({n.lower() for n in entries}) == len(entries)
+    targets: dict[str, str] = {}
+    raw_targets: dict[str, str] = {}
+    for _, local, tag, content, end_tag, _ in _xml_tags(rels):
+        if local != b"Relationship" or end_tag:
+            continue
+        raw = content[len(tag):]
+        a = _attrs(raw)
         target = a.get(b"Target", "")
         path = target.lstrip("/") if target.startswith("/") else os.path.normpath("xl/" + target).replace(os.sep, "/")
-        targets[a.get(b"Id", "")] = path
-    for m in re.finditer(rb"<(?:[\w.-]+:)?sheet(?=[\s/>])" + _ATTRS + rb"/?>", book):
-        a = _attrs(m.group("attrs"))
+        rid = a.get(b"Id", "")
+        sure = sure and _plain_tag(raw) and rid not in targets
+        targets[rid] = path
+        raw_targets[rid] = target
+    later: dict[str, str] = {}
+    for _, local, tag, content, end_tag, _ in _xml_tags(book):
+        if local != b"sheet" or end_tag:
+            continue
+        raw = content[len(tag):]
+        a = _attrs(raw)
         rid = _get(a, b"id") or ""
         if targets.get(rid) in names:
-            out[targets[rid]] = a.get(b"name", targets[rid])
-    return out
+            part, name = targets[rid], a.get(b"name", targets[rid])
+            out[part] = name
+            ids = [k for k in a if _local(k) == b"id"]
+            sure = (sure and _plain_tag(raw) and ids in ([b"r:id"], [b"relationships:id"])
+                    and b"name" in a and name not in later and part not in later.values()
+                    and _calamine_part(raw_targets[rid]) == part and part.isascii())
+            later[name] = part
+        else:
+            sure = False     # a sheet calamine may list with a part unknown here
+    if not sure:
+        later = {}
+    for part in later.values():
+        del out[part]
+    return out, later, bool(out or later) and _FULL_CALC.search(book) is not None
+
+
+_xlsx_sheet_parts_cached = lru_cache(maxsize=32)(_xlsx_sheet_parts)
+
+
+def _plain_tag(attrs: bytes) -> bool:
+    """No attribute given twice and no entity or character reference in any value."""
+    found = [m.group("name") for m in _ATTR.finditer(attrs)]
+    return len(found) == len(set(found)) and b"&" not in attrs
+
+
+def _calamine_part(target: str) -> str:
+    """The part calamine opens for a relationship's target (its own rule)."""
+    if target.startswith("/xl/"):
+        return target[1:]
+    return target if target.startswith("xl/") else "xl/" + target
 
 
 def _col_index(letters: str) -> int:
@@ -573,9 +810,9 @@ def _note_extent(facts: ZipFacts, sheet: str, max_row: int, max_col: int) -> Non
 # The quick look of _plain_sheet_fits: every cell tag written the way Excel,
 # WPS, openpyxl and xlsxwriter write it, no formula, no error value.
 _PLAIN_CELL = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="[0-9]{1,9}")?(?: t="(?:s|n|b|str|inlineStr|d)")? ?/?>')
-_SMALL_PLAIN_CELL = re.compile(rb'<c r="[A-Z][1-9][0-9]{0,3}"(?: s="[0-9]{1,9}")?(?: t="(?:s|n|b|str|inlineStr|d)")? ?/?>')
+_NOT_SMALL_PLAIN = re.compile(rb'<c (?!r="[A-Z][1-9][0-9]{0,3}"(?: s="[0-9]{1,9}")?(?: t="(?:s|n|b|str|inlineStr|d)")? ?/?>)')
 _ODD_CELL_TAG = re.compile(rb"<c[\t\n\r\x0b\x0c/>]")     # <c not followed by a space
-_PREFIXED_TAG = re.compile(rb":[cf][\s/>]")              # <x:c, <x:f: a cell or formula with a prefix
+_PREFIXED_TAG = re.compile(rb":[cf][\s/>]")              # <x:c, <é:f: a cell or formula with any prefix
 _FORMULA_TAG = re.compile(rb"<f[\s/>]")
 
 
@@ -592,13 +829,24 @@ def _plain_sheet_fits(body: bytes) -> bool:
     area these tags could span, 10^(most row digits) x the farthest column,
     which bounds the area the scan would measure, is within MAX_SHEET_CELLS.
     Any other sheet gets the full scan.
+
+    Only the bytes from the first 'sheetData' to the last are looked at:
+    calamine reads cells only between <sheetData> and </sheetData>, tags whose
+    names hold these bytes, whatever comes before or after (the data
+    validations with their long prompts, a third of the template's sheet).
+    Each search looks for one literal at C speed; a match is what keeps a
+    sheet off the shortcut.
     """
-    if _FORMULA_TAG.search(body) or _PREFIXED_TAG.search(body) or _ODD_CELL_TAG.search(body):
+    start, end = body.find(b"sheetData"), body.rfind(b"sheetData")
+    if start < 0:
+        return True                           # no sheetData: calamine reads no cell
+    if (_FORMULA_TAG.search(body, start, end) or _PREFIXED_TAG.search(body, start, end)
+            or _ODD_CELL_TAG.search(body, start, end)):
         return False
-    tags = body.count(b"<c ")
-    if len(_SMALL_PLAIN_CELL.findall(body)) == tags and 26 * 9999 <= MAX_SHEET_CELLS:
+    if _NOT_SMALL_PLAIN.search(body, start, end) is None and 26 * 9999 <= MAX_SHEET_CELLS:
         return True                           # all plain, none beyond Z9999
-    cells = _PLAIN_CELL.findall(body)
+    tags = body.count(b"<c ", start, end)
+    cells = _PLAIN_CELL.findall(body, start, end)
     if len(cells) != tags:                    # some cell tag is not plain
         return False
     if not cells:
@@ -614,46 +862,148 @@ def _measure_xlsx(body: bytes, sheet: str, facts: ZipFacts, recalc: bool = False
     its cells holding an error value."""
     if _plain_sheet_fits(body):   # the usual sheet: nothing to record (see there)
         return
-    row, col, max_row, max_col = -1, -1, -1, -1
     uncached, errors = {}, {}
-    for m in _XLSX_SCAN.finditer(body):
-        if m.group("rattrs") is not None:
-            r = _get(_attrs(m.group("rattrs")), b"r")
-            row = int(r) - 1 if r and r.isdigit() else row + 1
-            col = -1
-            continue
-        attrs = _attrs(m.group("attrs"))
-        ref = _REF.match((_get(attrs, b"r") or "").strip())
-        if ref and ref.group(1):
-            col = _col_index(ref.group(1))
-        else:
-            col += 1
-        r = int(ref.group(2)) - 1 if ref and ref.group(2) else max(row, 0)
-        inner = m.group("inner")
-        if inner is None:        # <c .../>: no value, nothing stored
-            continue
-        max_row, max_col = max(max_row, r), max(max_col, col)
-        f = _FORMULA.search(inner)
-        v = _VALUE.search(inner)
-        saved = (v.group("text") or b"").strip() if v is not None else b""
-        ref = f"{xl_col_to_name(col)}{r + 1}"
+
+    def visit(cell: _Cell) -> None:   # a cell with content (<c .../> stores nothing)
+        saved = cell.saved.strip() if cell.saved is not None else b""
+        ref = f"{xl_col_to_name(cell.col)}{cell.row + 1}"
         formula = ""
-        if f is not None:
-            text = html.unescape((f.group("text") or b"").decode("utf-8", "replace")).strip()
+        if cell.formula is not None:
+            text = html.unescape(cell.formula.decode("utf-8", "replace")).strip()
             formula = "=" + text if text else "=（共享公式 / shared formula）"
-            cached = saved != b"" or _INLINE.search(inner) is not None \
-                or (v is not None and (_get(attrs, b"t") or "") == "str")   # a formula that yields "" saves <v></v>
+            cached = saved != b"" or cell.inline \
+                or (cell.saved is not None and (_get(cell.attrs, b"t") or "") == "str")   # a formula that yields "" saves <v></v>
             if recalc or not cached:
                 uncached[ref] = formula
-                continue
-        if (_get(attrs, b"t") or "") == "e":
+                return
+        if (_get(cell.attrs, b"t") or "") == "e":
             error = html.unescape(saved.decode("utf-8", "replace"))
             errors[ref] = f"{error}（{formula}）" if formula else error
+
+    max_row, max_col = _sheet_cells(body, visit)
     _note_extent(facts, sheet, max_row, max_col)
     if uncached:
         facts.uncached[sheet] = uncached
     if errors:
         facts.errors[sheet] = errors
+
+
+@dataclass
+class _Cell:
+    row: int
+    col: int
+    attrs: dict
+    formula: bytes | None = None      # the text of its first <f>, b"" for <f/>
+    saved: bytes | None = None        # the text of its first <v>
+    inline: bool = False              # holds <is> (an inline string)
+
+
+def _sheet_cells(body: bytes, visit) -> tuple[int, int]:
+    """Every cell of a worksheet with content, where calamine places it, to
+    `visit` one by one (nothing kept) -> the farthest row and column of
+    them, 0-based, -1 when none.
+
+    The XML is read token by token as quick-xml reads it (see _TOKEN), in one
+    pass, and elements are known by local name, whatever their prefix ('x:',
+    'é:', ':'). A cell is placed as calamine's reader places it: at its r
+    attribute (letters then digits, any number of each), else after the cell
+    before it, in the row its <row r> names or, else, the one after the last
+    </row>. An r given twice counts at the farthest. Where quick-xml would
+    stop at an error (a tag never closed), so does this: calamine then reads
+    no sheet at all.
+    """
+    row_index = col_index = 0
+    max_row = max_col = -1
+    cell: _Cell | None = None         # the cell being read
+    inside = None                     # (b"f" or b"v", offset of its text) within it
+    for m, local, name, content, end_tag, empty in _xml_tags(body):
+        if local in (b"c", b"row"):
+            if cell is not None:      # a cell ends at its </c>, or at the next cell or row
+                max_row, max_col = max(max_row, cell.row), max(max_col, cell.col)
+                visit(cell)
+                cell = inside = None
+            if local == b"row":
+                if not end_tag:
+                    rows = [x for x in map(_row_ref, _r_values(content)) if x is not None]
+                    if rows:
+                        row_index = max(rows)
+                if end_tag or empty:
+                    row_index, col_index = row_index + 1, 0
+            elif not end_tag:
+                places = [x for x in map(_cell_ref, _r_values(content)) if x is not None]
+                r, c = (max(p[0] for p in places), max(p[1] for p in places)) if places else (row_index, col_index)
+                col_index = c + 1
+                if not empty:
+                    cell = _Cell(r, c, _attrs(content[len(name):]))
+            continue
+        if cell is None:
+            continue
+        if local in (b"f", b"v"):
+            if end_tag:
+                if inside is not None and inside[0] == local:
+                    text = body[inside[1]:m.start()]
+                    if local == b"f":
+                        cell.formula = text
+                    else:
+                        cell.saved = text
+                    inside = None
+            elif (cell.formula if local == b"f" else cell.saved) is None and inside is None:
+                if empty:
+                    if local == b"f":
+                        cell.formula = b""
+                    else:
+                        cell.saved = b""
+                else:
+                    inside = (local, m.end())
+        elif local == b"is" and not end_tag and not empty:
+            cell.inline = True
+    if cell is not None:
+        max_row, max_col = max(max_row, cell.row), max(max_col, cell.col)
+        visit(cell)
+    return max_row, max_col
+
+
+def _xml_tags(body: bytes):
+    """Every tag of `body` in order, read as quick-xml reads XML (see _TOKEN):
+    (match, local name, name, content between '<' or '</' and '>', end tag?,
+    empty element?). Comments, CDATA and processing instructions are passed
+    over; where quick-xml would fail (a tag never closed), this stops. One
+    pass, whatever the XML holds."""
+    pos = body.find(b"<")
+    while pos >= 0:
+        m = _TOKEN.match(body, pos)
+        if m is None:
+            return
+        pos = body.find(b"<", m.end())
+        token = m.group()
+        if token[1:2] in (b"!", b"?"):
+            continue
+        end_tag = token[1:2] == b"/"
+        content = token[2:-1] if end_tag else token[1:-1]
+        empty = not end_tag and content.endswith(b"/")
+        name = _TAG_NAME.match(content).group()
+        local = name.split(b":", 1)[-1] if b":" in name else name
+        if empty and local.endswith(b"/"):
+            local = local[:-1]
+        yield m, local, name, content, end_tag, empty
+
+
+def _r_values(content: bytes):
+    for m in _R_ATTR.finditer(content):
+        yield m.group(1) if m.group(1) is not None else m.group(2)
+
+
+def _cell_ref(value: bytes) -> tuple[int, int] | None:
+    """(row, column), 0-based, as calamine reads an r attribute; None where it fails."""
+    m = _CELL_REF.match(value)
+    if m is None or int(m.group(2)) == 0:
+        return None
+    return int(m.group(2)) - 1, _col_index(m.group(1).decode("ascii"))
+
+
+def _row_ref(value: bytes) -> int | None:
+    m = _ROW_REF.match(value)
+    return int(m.group(1)) - 1 if m and int(m.group(1)) > 0 else None
 
 
 def _measure_ods(body: bytes, facts: ZipFacts) -> None:
@@ -763,13 +1113,17 @@ def _reason(exc: Exception) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-def _input_sheet(wb, too_large=None):
+def _input_sheet(wb, names, facts: ZipFacts | None = None):
     """(sheet, grid, header row, code column, value column) of the first sheet whose
     header row holds 编号 and 填报值; the template's sheet name is tried first only
-    because it is the likely one. Sheets in `too_large` are never expanded."""
-    names = [n for n in wb.sheet_names if n not in (too_large or {})]
-    names.sort(key=lambda n: n != SHEET_NAME)
+    because it is the likely one. Each sheet is inspected (`facts.measure`) just
+    before it is parsed; one found too large is never expanded."""
+    names = sorted(names, key=lambda n: n != SHEET_NAME)
     for name in names:
+        if facts is not None:
+            facts.measure(name)
+            if name in facts.too_large:
+                continue
         grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
         for r in range(min(len(grid), HEADER_SCAN_ROWS)):
             code_col = value_col = None
@@ -837,26 +1191,52 @@ def normalise(codes: pd.Series, values: pd.Series, rules: RuleBook) -> pd.DataFr
     """
     # Each cell's result depends on its input and value alone, and 3,000 units
     # type the same few values (是, 0, 否 ...): normalise each pair once.
-    seen: dict = {}
-    first: list[int] = []
-    inverse = np.empty(len(codes), dtype=np.intp)
-    try:
-        for i, (c, v) in enumerate(zip(codes.tolist(), values.tolist())):
-            # The type too (1, 1.0 and True are equal keys); floats by repr (-0.0 is "-0").
-            key = (c, float, repr(v)) if type(v) is float else (c, type(v), v)
-            j = seen.get(key)
-            if j is None:
-                j = seen[key] = len(first)
-                first.append(i)
-            inverse[i] = j
-    except TypeError:                  # an unhashable value: no shortcut
-        first = list(range(len(codes)))
-    if len(first) == len(codes):
+    inverse = _pair_ids(codes.tolist(), values.tolist())
+    if inverse is None or inverse.max(initial=-1) + 1 == len(codes):
         return _normalise_each(codes, values, rules)
+    # Where each pair occurs first: pairs are numbered as first met, so there
+    # the number exceeds every number before it.
+    is_first = np.ones(len(inverse), dtype=bool)
+    is_first[1:] = inverse[1:] > np.maximum.accumulate(inverse)[:-1]
+    first = np.flatnonzero(is_first)
     once = _normalise_each(codes.iloc[first].reset_index(drop=True), values.iloc[first].reset_index(drop=True), rules)
     out = once.iloc[inverse]
     out.index = codes.index
     return out
+
+
+def _pair_ids(codes: list, values: list) -> np.ndarray | None:
+    """A number for each (input, value) pair, in order of first appearance; equal
+    numbers only for pairs of one input and values of one type that are equal
+    (1, 1.0 and True differ; floats bit for bit, so -0.0 is not 0.0). None
+    when a value cannot be compared so. Strings and floats, nearly every cell,
+    are numbered by pandas in C; anything else in Python."""
+    n = len(codes)
+    code_ids = pd.factorize(np.fromiter(codes, dtype=object, count=n))[0].astype(np.int64)
+    vals = np.fromiter(values, dtype=object, count=n)
+    types = np.fromiter(map(type, values), dtype=object, count=n)
+    value_ids = np.empty(n, dtype=np.int64)
+    done = 0
+    is_str, is_float = types == str, types == float
+    if is_str.any():
+        ids = pd.factorize(vals[is_str])[0]
+        value_ids[is_str] = ids
+        done += int(ids.max(initial=-1)) + 1
+    if is_float.any():
+        bits = np.fromiter(vals[is_float], dtype=np.float64, count=int(is_float.sum())).view(np.int64)
+        ids = pd.factorize(bits)[0]
+        value_ids[is_float] = ids + done
+        done += int(ids.max(initial=-1)) + 1
+    rest = np.flatnonzero(~(is_str | is_float))
+    if len(rest):
+        seen: dict = {}
+        try:
+            ids = [seen.setdefault((type(v), v), len(seen)) for v in vals[rest]]
+        except TypeError:              # an unhashable value: no shortcut
+            return None
+        value_ids[rest] = np.array(ids, dtype=np.int64) + done
+        done += len(seen)
+    return pd.factorize(code_ids * max(done, 1) + value_ids)[0]
 
 
 def _normalise_each(codes: pd.Series, values: pd.Series, rules: RuleBook) -> pd.DataFrame:
@@ -1014,8 +1394,9 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         why = _classify(entry)
         if why:
-            report.add(why, file=entry.name)
-            skipped.append({"file": entry.name, "city": "", "status": "skipped", "inputs": 0, "problems": 0, "sha256": ""})
+            label = file_label(entry.name)     # a GBK name as readable text, printable anywhere
+            report.add(why, file=label)
+            skipped.append({"file": label, "city": "", "status": "skipped", "inputs": 0, "problems": 0, "sha256": ""})
             continue
         todo.append(entry)
     from .parallel import read_in_pool, use_pool
@@ -1034,9 +1415,10 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
     filled = cells[cells["problem"] != "blank"]
     _report_rejections(filled[filled["problem"] != ""], inputs, report)
 
-    accepted = filled[(filled["problem"] == "") & (filled["city"] != "")]
+    filled_units = filled[filled["city"] != ""]
+    accepted = filled_units[filled_units["problem"] == ""]
     values = _merge(accepted, inputs, report)
-    _cross_checks(values, cells, reads, rules, report)
+    _cross_checks(values, cells, reads, rules, report, filled_units)
 
     files = _files_frame(reads, skipped, filled, report)
     seen = {r.city for r in reads if r.city}
@@ -1045,23 +1427,34 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
 
 
 def _cells_frame(reads: list[_FileRead]) -> pd.DataFrame:
-    """Every input cell found, in every file: one frame built once."""
-    cols = {"file": [], "sheet": [], "city": [], "order": [], "pos": [], "code": [], "value": [], "cell": []}
-    for k, r in enumerate(reads):
-        n = len(r.codes)
-        if not n:
-            continue
-        cols["file"].extend([r.rel] * n)
-        cols["sheet"].extend([r.sheet] * n)
-        cols["city"].extend([r.city] * n)
-        cols["order"].extend([k] * n)
-        cols["pos"].extend(range(n))      # sheet order: 'G107' sorts before 'G34' as text
-        cols["code"].extend(r.codes)
-        cols["value"].extend(r.values)
-        cols["cell"].extend(r.cells)
-    frame = pd.DataFrame(cols)
-    frame["value"] = frame["value"].astype(object)
-    return frame
+    """Every input cell found, in every file: one frame built once.
+
+    Object columns, not pandas' str: mapping, sorting and looking up thousands
+    of codes and names is several times faster on plain Python strings."""
+    kept = [(k, r) for k, r in enumerate(reads) if len(r.codes)]
+    counts = np.array([len(r.codes) for _, r in kept], dtype=np.intp)
+    total = int(counts.sum())
+
+    def per_file(values) -> pd.Series:
+        return _objects(np.repeat(np.array(values, dtype=object), counts) if kept else [], total)
+
+    def per_cell(field_name: str) -> pd.Series:
+        return _objects(itertools.chain.from_iterable(getattr(r, field_name) for _, r in kept), total)
+
+    return pd.DataFrame({
+        "file": per_file([r.rel for _, r in kept]),
+        "sheet": per_file([r.sheet for _, r in kept]),
+        "city": per_file([r.city for _, r in kept]),
+        "order": np.repeat(np.array([k for k, _ in kept], dtype=np.int64), counts),
+        "pos": np.concatenate([np.arange(n, dtype=np.int64) for n in counts]) if kept else np.empty(0, np.int64),
+        "code": per_cell("codes"),                 # sheet order in pos: 'G107' sorts before 'G34' as text
+        "value": per_cell("values"),
+        "cell": per_cell("cells"),
+    })
+
+
+def _objects(items, n: int) -> pd.Series:
+    return pd.Series(np.fromiter(items, dtype=object, count=n), dtype=object, copy=False)
 
 
 def _empty_norm() -> pd.DataFrame:
@@ -1082,6 +1475,10 @@ def _report_rejections(bad: pd.DataFrame, inputs, report: Report) -> None:
 
 def _merge(accepted: pd.DataFrame, inputs, report: Report) -> pd.DataFrame:
     """One value per (city, input): the same value twice is fine, two values conflict."""
+    order = {code: k for k, code in enumerate(inputs)}
+    once = _merge_unique(accepted, order)
+    if once is not None:
+        return once
     acc = accepted.sort_values(["city", "code", "order", "pos"], kind="stable")
     acc = acc[~acc.duplicated(["city", "code", "text"])]
     clash = acc.duplicated(["city", "code"], keep=False)
@@ -1094,8 +1491,25 @@ def _merge(accepted: pd.DataFrame, inputs, report: Report) -> pd.DataFrame:
                 note=f"{other.file} {other.sheet}!{other.cell}", city=city, input=code,
             )
     values = acc[~clash]
-    order = {code: k for k, code in enumerate(inputs)}
     values = values.assign(_o=values["code"].map(order)).sort_values(["city", "_o"], kind="stable")
+    return _values_frame(values)
+
+
+def _merge_unique(accepted: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame | None:
+    """_merge when every (city, input) has one value already, as with one file a
+    city (None otherwise): nothing to compare, only the order to make (city,
+    then input order), on integer keys instead of sorting and matching text."""
+    city_ids, cities = pd.factorize(accepted["city"])
+    key = city_ids.astype(np.int64) * len(order) + accepted["code"].map(order).to_numpy(dtype=np.int64)
+    if _has_repeats(key):
+        return None
+    rank = {c: k for k, c in enumerate(sorted(cities))}
+    city_rank = np.array([rank[c] for c in cities], dtype=np.int64)
+    key = city_rank[city_ids] * len(order) + key % len(order)
+    return _values_frame(accepted.iloc[np.argsort(key, kind="stable")])
+
+
+def _values_frame(values: pd.DataFrame) -> pd.DataFrame:
     out = values[VALUE_COLUMNS].reset_index(drop=True)
     out["number"] = out["number"].astype("Int64")
     for c in ("city", "code", "text", "raw", "file", "sheet", "cell"):
@@ -1103,8 +1517,10 @@ def _merge(accepted: pd.DataFrame, inputs, report: Report) -> pd.DataFrame:
     return out
 
 
-def _cross_checks(values: pd.DataFrame, cells: pd.DataFrame, reads: list[_FileRead], rules: RuleBook, report: Report) -> None:
-    """Checks across inputs, on each unit's merged values."""
+def _cross_checks(values: pd.DataFrame, cells: pd.DataFrame, reads: list[_FileRead], rules: RuleBook, report: Report,
+                  filled: pd.DataFrame | None = None) -> None:
+    """Checks across inputs, on each unit's merged values (`filled`: the cells
+    of `cells` not blank and of a known unit, when worked out already)."""
     inputs = rules.inputs
     where = values.set_index(["city", "code"])
     wide = values.pivot(index="city", columns="code", values="number") if len(values) else pd.DataFrame()
@@ -1132,15 +1548,19 @@ def _cross_checks(values: pd.DataFrame, cells: pd.DataFrame, reads: list[_FileRe
                     at(city, den, code_="rate-zero-denominator", value=where.loc[(city, den), "text"],
                        expected="大于0的整数", note=f"{num}/{den}")
 
-    # Where a unit's inputs sit, filled or not: the first file holding the row.
-    rows = cells[cells["city"] != ""].sort_values(["order"], kind="stable").drop_duplicates(["city", "code"])
-    row_at = rows.set_index(["city", "code"])[["file", "sheet", "cell"]]
+    # Where a unit's inputs sit, filled or not: the first file holding the row
+    # (worked out when a finding first needs it).
+    row_at = None
     first_file = {}
     for r in reads:
         if r.city and r.status == "read" and r.city not in first_file:
             first_file[r.city] = (r.rel, r.sheet)
 
     def place(city, code):
+        nonlocal row_at
+        if row_at is None:
+            rows = cells[cells["city"] != ""].sort_values(["order"], kind="stable").drop_duplicates(["city", "code"])
+            row_at = rows.set_index(["city", "code"])[["file", "sheet", "cell"]]
         if (city, code) in row_at.index:
             loc = row_at.loc[(city, code)]
             return {"file": loc["file"], "sheet": loc["sheet"], "cell": loc["cell"]}
@@ -1148,26 +1568,51 @@ def _cross_checks(values: pd.DataFrame, cells: pd.DataFrame, reads: list[_FileRe
         return {"file": file, "sheet": sheet, "cell": ""}
 
     # A note is needed when its amount is above 0.
-    for spec in inputs.values():
-        if not spec.required_if_positive:
-            continue
+    notes = [spec for spec in inputs.values() if spec.required_if_positive]
+    with_notes = values[values["code"].isin({spec.code for spec in notes})] if notes else values.iloc[:0]
+    for spec in notes:
         amount = col(spec.required_if_positive)
-        has_note = pd.Series([(c, spec.code) in where.index for c in wide.index], index=wide.index, dtype=bool)
+        noted = set(with_notes.loc[with_notes["code"] == spec.code, "city"].tolist())
+        has_note = pd.Series([c in noted for c in wide.index], index=wide.index, dtype=bool)
         for city in wide.index[_mask(amount.notna() & (amount > 0) & ~has_note)]:
             report.add("note-required", city=city, input=spec.code,
                        note=f"{spec.required_if_positive}（{where.loc[(city, spec.required_if_positive), 'text']}）",
                        expected=expected_text(spec), **place(city, spec.code))
 
-    # Every input other than a note, for every unit that sent a readable sheet.
-    filled = cells[(cells["problem"] != "blank") & (cells["city"] != "")]
-    have = set(zip(filled["city"].tolist(), filled["code"].tolist()))   # lists: iterating a string column is slow
-    have |= {(r.city, code) for r in reads if r.city for code in r.uncached}   # reported already
+    # Every input other than a note, for every unit that sent a readable sheet:
+    # looked at one by one only for units with any missing from their cells.
+    if filled is None:
+        filled = cells[(cells["problem"] != "blank") & (cells["city"] != "")]
     needed = [s for s in inputs.values() if s.kind != "text"]
-    for city in first_file:
+    complete = _complete_cities(filled, [s.code for s in needed])
+    partial = [c for c in first_file if c not in complete]
+    some = filled[filled["city"].isin(set(partial))] if partial else filled.iloc[:0]
+    have = set(zip(some["city"].tolist(), some["code"].tolist()))   # lists: iterating a string column is slow
+    have |= {(r.city, code) for r in reads if r.city for code in r.uncached}   # reported already
+    for city in partial:
         for spec in needed:
             if (city, spec.code) not in have:
                 report.add("input-missing", city=city, input=spec.code, note=spec.label,
                            expected=expected_text(spec), **place(city, spec.code))
+
+
+def _complete_cities(filled: pd.DataFrame, codes: list[str]) -> set[str]:
+    """The cities whose filled cells hold every one of `codes`."""
+    index = {c: k for k, c in enumerate(codes)}
+    k = filled["code"].map(index)
+    known = k.notna().to_numpy()
+    if not codes or not known.any():
+        return set()
+    city_ids, cities = pd.factorize(filled["city"][known])
+    pairs = np.sort(city_ids.astype(np.int64) * len(codes) + k[known].to_numpy(dtype=np.int64))
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]          # each (city, code) once
+    counts = np.bincount(pairs // len(codes), minlength=len(cities))
+    return set(cities[counts == len(codes)])
+
+
+def _has_repeats(keys: np.ndarray) -> bool:
+    ordered = np.sort(keys)
+    return bool((ordered[1:] == ordered[:-1]).any())
 
 
 def _mask(series: pd.Series) -> np.ndarray:
