@@ -360,11 +360,6 @@ class _Facts:
         return self.files_by_unit.get(unit, [])
 
 
-def _zh(text: str) -> str:
-    """The Chinese half of a 'zh / en' message."""
-    return str(text).split(" / ")[0]
-
-
 # --------------------------------------------------------------------------- summary workbook
 
 def _build_summary(result, path: str, created: datetime, changes) -> None:
@@ -575,6 +570,30 @@ def _detail_rows(facts: _Facts):
                    items[code] if side == "extra" else -items[code])
 
 
+def _write_detail_row(sh: "_Sheet", r: int, row: tuple, units: list[str]) -> None:
+    """One row of _detail_rows at its outline level: code, label, points, then a
+    base and a bonus cell per unit (full marks, losses and bonuses styled apart)."""
+    kind, code, label, points, base, bonus = row
+    level = {"l0": 0, "l1": 1, "l2": 2}[kind]
+    sh.ws.set_row(r, None, None, {"level": level} if level else {})
+    num_style = {"l0": "l0_num", "l1": "l1_num"}.get(kind)
+    sh.text(r, 0, code, kind if kind != "l2" else "center")
+    sh.text(r, 1, label, kind)
+    sh.figure(r, 2, points, num_style or "num")
+    for k, unit in enumerate(units):
+        c = 3 + 2 * k
+        if base is None:
+            sh.figure(r, c, None, num_style or "zero")
+        else:
+            b = int(base[unit])
+            sh.figure(r, c, b, num_style or ("full" if points is not None and b >= points else "loss"))
+        if bonus is None:
+            sh.figure(r, c + 1, None, num_style or "zero")
+        else:
+            v = int(bonus[unit])
+            sh.figure(r, c + 1, v, num_style or ("gain" if v > 0 else "loss" if v < 0 else "zero"))
+
+
 def _detail_sheet(book: _Book, facts: _Facts) -> None:
     if len(facts.scored) > TRANSPOSE_AT:
         _detail_sheet_by_unit(book, facts)
@@ -598,28 +617,8 @@ def _detail_sheet(book: _Book, facts: _Facts) -> None:
         sh.head(3, ["基础分", "加分"], 3 + 2 * k)
     ws.freeze_panes(4, 3)
     r = 4
-    for kind, code, label, points, base, bonus in _detail_rows(facts):
-        level = {"l0": 0, "l1": 1, "l2": 2}[kind]
-        ws.set_row(r, None, None, {"level": level} if level else {})
-        label_style = kind
-        num_style = {"l0": "l0_num", "l1": "l1_num"}.get(kind)
-        sh.text(r, 0, code, label_style if kind != "l2" else "center")
-        sh.text(r, 1, label, label_style)
-        sh.figure(r, 2, points, num_style or "num")
-        for k, name in enumerate(names):
-            c = 3 + 2 * k
-            if base is None:
-                sh.figure(r, c, None, num_style or "zero")
-            else:
-                b = int(base[name])
-                style = num_style or ("full" if points is not None and b >= points else "loss")
-                sh.figure(r, c, b, style)
-            if bonus is None:
-                sh.figure(r, c + 1, None, num_style or "zero")
-            else:
-                v = int(bonus[name])
-                style = num_style or ("gain" if v > 0 else "loss" if v < 0 else "zero")
-                sh.figure(r, c + 1, v, style)
+    for row in _detail_rows(facts):
+        _write_detail_row(sh, r, row, names)
         r += 1
     ws.set_row(r, None, None, {})
     sh.text(r, 0, "", "total_text")
@@ -890,27 +889,13 @@ def _build_city(facts: _Facts, unit: str, path: str, created: datetime) -> None:
     ws.outline_settings(True, False, True, False)
     prim_rank = result.primary["rank"]
     r = 9
-    for kind, code, label, points, base, bonus in _detail_rows(facts):
-        level = {"l0": 0, "l1": 1, "l2": 2}[kind]
-        ws.set_row(r, None, None, {"level": level} if level else {})
-        num_style = {"l0": "l0_num", "l1": "l1_num"}.get(kind)
-        sh.text(r, 0, code, kind if kind != "l2" else "center")
-        sh.text(r, 1, label, kind)
-        sh.figure(r, 2, points, num_style or "num")
-        if base is None:
-            sh.figure(r, 3, None, num_style or "zero")
-        else:
-            b = int(base[unit])
-            sh.figure(r, 3, b, num_style or ("full" if points is not None and b >= points else "loss"))
-        if bonus is None:
-            sh.figure(r, 4, None, num_style or "zero")
-        else:
-            v = int(bonus[unit])
-            sh.figure(r, 4, v, num_style or ("gain" if v > 0 else "loss" if v < 0 else "zero"))
+    for row in _detail_rows(facts):
+        kind, code = row[0], row[1]
+        _write_detail_row(sh, r, row, [unit])
         if kind == "l0" and code in prim_rank.columns:
             sh.whole(r, 5, prim_rank.at[unit, code], "l0_rank")
         else:
-            sh.text(r, 5, "", num_style and kind or "text")
+            sh.text(r, 5, "", "text" if kind == "l2" else kind)
         r += 1
     sh.text(r, 0, "", "total_text")
     sh.text(r, 1, "总分", "total_text")
