@@ -32,10 +32,6 @@ class Run:
     previous_problem: str = ""     # why the previous output could not be compared
     per_city: list[Path] | None = None
 
-    @property
-    def complete(self) -> bool:
-        return bool((self.result.cities["status"] == "scored").all())
-
 
 def default_output(inbox: str | os.PathLike) -> Path:
     """考核结果.xlsx beside the inbox, never inside it: a rerun must not read its own output."""
@@ -65,10 +61,10 @@ def score_folder(inbox, scheme, roster, settings=None, progress: Callable[[int, 
 
 
 def write_run(result, inbox, output: Path | None = None, *, per_city: Path | None = None,
-              strict: bool = False, created=None) -> Run:
+              created=None) -> Run:
     """Write the workbook (and per-city workbooks) for a scored result.
 
-    `strict`: write nothing unless every unit was scored.
+    (`score --strict` decides before calling this, so that no JSON is written either.)
     """
     from .changes import SnapshotError, diff, read_snapshot, snapshot
     from .report import write_per_city, write_workbook
@@ -76,8 +72,6 @@ def write_run(result, inbox, output: Path | None = None, *, per_city: Path | Non
     output = Path(output) if output is not None else default_output(inbox)
     check_output(inbox, output)
     run = Run(result=result, output=None)
-    if strict and not run.complete:
-        return run
     if output.exists():
         try:
             run.changes = diff(read_snapshot(output), snapshot(result))
@@ -96,7 +90,7 @@ def write_run(result, inbox, output: Path | None = None, *, per_city: Path | Non
             os.unlink(staged)
     run.output = output
     if per_city is not None:
-        run.per_city = write_per_city(result, per_city)
+        run.per_city = write_per_city(result, per_city, created=created)
     return run
 
 
