@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from .errors import SnapshotError
 from .figures import fmt
+from .labels import STATUS_ZH
 
 SNAPSHOT_SHEET = "_快照"
 SNAPSHOT_COLUMNS = ["kind", "city", "seq", "data"]
@@ -31,11 +33,6 @@ FIELD_LABELS = {
     "bonus": "加分",
     "item": "分值",
 }
-STATUS_LABELS = {"scored": "已计分", "rejected": "数据有误未计分", "missing": "未提交"}
-
-
-class SnapshotError(ValueError):
-    """The previous workbook has no readable snapshot (not made by this tool)."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +99,7 @@ def snapshot(result) -> pd.DataFrame:
         if frame is not None and not frame.empty:
             frames.append((kind, field, [str(c) for c in frame.columns],
                            {u: k for k, u in enumerate(frame.index)}, frame.to_numpy()))
-    values = result.submissions.values
+    values = result.values
     columns = [values[c].astype(str).tolist() for c in ("code", "text", "file", "cell")] if not values.empty else []
     inputs_at = values.groupby("city", sort=False).indices if not values.empty else {}
     units = list(cities.index) + [u for u in inputs_at if u not in status]
@@ -153,7 +150,7 @@ def long_snapshot(result) -> pd.DataFrame:
         long.columns = ["city", "code", "value"]
         parts.append(pd.DataFrame({"kind": kind, "city": long["city"], "code": long["code"], "field": field,
                                    "value": long["value"].map(fmt), "file": "", "cell": ""}))
-    values = result.submissions.values
+    values = result.values
     if not values.empty:
         parts.append(pd.DataFrame({"kind": "input", "city": values["city"], "code": values["code"], "field": "value",
                                    "value": values["text"].astype(str), "file": values["file"].astype(str),
@@ -236,8 +233,8 @@ def diff(old: pd.DataFrame, new: pd.DataFrame) -> ChangeLog:
     changed = both[both["old"] != both["new"]].reset_index()
     changed["label"] = changed["field"].map(FIELD_LABELS).fillna(changed["field"])
     status = changed["field"] == "status"
-    changed.loc[status, "old"] = changed.loc[status, "old"].map(lambda s: STATUS_LABELS.get(s, s))
-    changed.loc[status, "new"] = changed.loc[status, "new"].map(lambda s: STATUS_LABELS.get(s, s))
+    changed.loc[status, "old"] = changed.loc[status, "old"].map(lambda s: STATUS_ZH.get(s, s))
+    changed.loc[status, "new"] = changed.loc[status, "new"].map(lambda s: STATUS_ZH.get(s, s))
     order = {"status": 0, "total": 1, "rank": 2, "grade": 3, "base": 4, "bonus": 5, "item": 6}
     changed["_o"] = changed["field"].map(order)
     changed["_k"] = changed["code"].map(code_key)

@@ -1,8 +1,13 @@
 """The command line: the only place library errors become click errors.
 
 Every command's docstring carries an Example block; messages are Chinese with
-the English beside them. Exit codes: 0 all clean, 1 something wrong or
-missing (output still written unless --strict), 2 usage error.
+the English beside them. Any AssessError (errors.py) is caught once, by the
+command group, and shown with the fix-it hint kept here for its class.
+
+Exit codes follow grep's convention: 0 all done; 1 done, with problems found
+(some units not scored or missing, `check` or `scheme` found problems); 2
+trouble (a usage error, an unreadable scheme or roster, an output that cannot
+be written: nothing done).
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from typing import TYPE_CHECKING
 import click
 
 from . import __version__
+from .errors import AssessError, RosterError, RunError, SchemeError, TemplateError
+from .labels import MISSING, REJECTED, SCORED, STATUS_ZH
 
 # pandas and the readers are imported by the commands that use them (`--help`
 # and `--version` stay instant); only the annotations below name Scheme.
@@ -21,7 +28,25 @@ if TYPE_CHECKING:
     from .scheme import Scheme
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Trouble(click.ClickException):
+    """Nothing could be done (exit code 2, as grep gives for trouble)."""
+    exit_code = 2
+
+
+class Problems(click.ClickException):
+    """Done, and problems were found (exit code 1)."""
+    exit_code = 1
+
+
+class _Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except AssessError as exc:   # the one place library errors become click errors
+            raise Trouble(explain(exc)) from exc
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="assess-xlsx")
 def cli():
     """assess-xlsx：按考核方案为各单位评分、排名（政务公开考核）。
@@ -30,9 +55,35 @@ def cli():
     Excel workbooks.
 
     \b
+    Exit codes / 退出码:
+      0  全部完成 / all done
+      1  已完成，但发现问题（有单位未计分或未提交，check、scheme 发现问题） /
+         done, with problems found (units not scored or missing; check or
+         scheme found problems)
+      2  无法完成（用法错误、方案或名单无法读取、输出无法写入） / trouble:
+         usage error, unreadable scheme or roster, output not writable
+
+    \b
     Example:
         assess-xlsx score samples/
     """
+
+
+ROSTER_HINT = ("提示 / hint：名单为 UTF-8 文本，每行一个单位，省会写作“名称<Tab>省会” / "
+               "one unit per line, the capital as NAME<TAB>省会")
+HINTS = {
+    RosterError: ROSTER_HINT,
+    RunError: "提示 / hint：用 -o 指定文件夹以外的位置 / pass -o with a path outside the folder",
+    TemplateError: "提示 / hint：检查输出路径，并关闭已打开的同名文件 / check the path and close the file if it is open",
+}
+
+
+def explain(exc: AssessError) -> str:
+    """The message of a library error with the fix-it hint for its class."""
+    if isinstance(exc, SchemeError):
+        return _scheme_failure(exc.report.errors, exc.path, SCHEME_HINT)
+    hint = next((h for cls, h in HINTS.items() if isinstance(exc, cls)), "")
+    return f"{exc}\n{hint}" if hint else str(exc)
 
 
 # --------------------------------------------------------------------------- the scheme (shared)
@@ -61,38 +112,36 @@ rules_option = click.option(
 )
 
 
-def _scheme_failure(scheme_problems, source, hint: str) -> click.ClickException:
+def _scheme_failure(scheme_problems, source, hint: str) -> str:
     lines = [f"考核方案有误 / the scheme has problems: {source}"]
     lines += [f"  - {f.message}" for f in scheme_problems]
     lines.append(hint)
-    return click.ClickException("\n".join(lines))
+    return "\n".join(lines)
 
 
-def _read_scheme_or_fail(path: Path | None, rules: Path | None = None) -> Scheme:
-    from .scheme import SchemeError, read_scheme
+def _read_scheme(path: Path | None, rules: Path | None = None) -> Scheme:
+    from .scheme import read_scheme
 
-    try:
-        return read_scheme(path, rules=rules)
-    except SchemeError as exc:
-        raise _scheme_failure(exc.report.errors, exc.path, SCHEME_HINT) from exc
+    return read_scheme(path, rules=rules)
 
 
 def load_scheme_or_fail(path: Path | None = None, rules: Path | None = None) -> Scheme:
     """The scheme a command works from (the built-in 2022 table when path is
-    None), or a ClickException listing the scheme's errors with a fix-it hint:
-    an unreadable table, labels that disagree with their rows, a base total
-    other than 100, or a table the rules were not written for."""
-    scheme = _read_scheme_or_fail(path, rules)
-    _fail_unless_usable(scheme)
+    None), or a ClickException (exit code 2) listing the scheme's errors with
+    a fix-it hint: labels that disagree with their rows, a base total other
+    than 100, or a table the rules were not written for. (An unreadable table
+    raises SchemeError, which the command group explains the same way.)"""
+    scheme = _read_scheme(path, rules)
+    _fail_unless_usable(scheme, Trouble)
     return scheme
 
 
-def _fail_unless_usable(scheme: Scheme) -> None:
+def _fail_unless_usable(scheme: Scheme, error: type[click.ClickException]) -> None:
     if scheme.report.errors:
-        raise _scheme_failure(scheme.report.errors, scheme.source, SCHEME_HINT)
+        raise error(_scheme_failure(scheme.report.errors, scheme.source, SCHEME_HINT))
     if scheme.rules is None:
         mismatch = [f for f in scheme.report if f.code == "scheme-rules-mismatch"]
-        raise _scheme_failure(mismatch, scheme.source, RULES_HINT)
+        raise error(_scheme_failure(mismatch, scheme.source, RULES_HINT))
 
 
 @cli.command("scheme")
@@ -105,38 +154,31 @@ def scheme_command(table: Path | None, rules_path: Path | None, as_json: bool):
     Reads TABLE (default: the built-in 2022 table): each 一级指标 with its
     points, rows and page fragments, the base total, the bonus-only rows, the
     综合加分项/重大扣分项, where the rule text's figures differ from the rules,
-    and the result of the checks. Exit 1 when the table fails a check.
+    and the result of the checks. Exit code 1 when the table fails a check,
+    2 when it cannot be read.
 
     \b
     Example:
         assess-xlsx scheme
         assess-xlsx scheme 考核方案.xlsx --json
     """
-    from .scheme import describe_scheme, scheme_as_dict
+    from .export import describe_scheme, scheme_as_dict
 
-    scheme = _read_scheme_or_fail(table, rules_path)
+    scheme = _read_scheme(table, rules_path)
     if as_json:
         click.echo(json.dumps(scheme_as_dict(scheme), ensure_ascii=False, indent=2))
     else:
         click.echo("\n".join(describe_scheme(scheme)))
-    _fail_unless_usable(scheme)
+    _fail_unless_usable(scheme, Problems)
 
 
 # --------------------------------------------------------------------------- template / check
 # (the fill-in workbook and checking the returned workbooks)
 
-def _roster_or_fail(path):
-    from .roster import DEFAULT_ROSTER, RosterError, read_roster
+def _roster(path):
+    from .roster import DEFAULT_ROSTER, read_roster
 
-    if path is None:
-        return DEFAULT_ROSTER
-    try:
-        return read_roster(path)
-    except RosterError as exc:
-        raise click.ClickException(
-            f"{exc}\n提示 / hint：名单为 UTF-8 文本，每行一个单位，省会写作“名称<Tab>省会” / "
-            "one unit per line, the capital as NAME<TAB>省会"
-        ) from exc
+    return DEFAULT_ROSTER if path is None else read_roster(path)
 
 
 _ROSTER_HELP = "单位名单文件（UTF-8，每行一个单位） / roster file, one unit per line"
@@ -160,10 +202,10 @@ def template_command(output, scheme_path, rules_path, city, roster_path):
         assess-xlsx template -o templates/scoresheet_template.xlsx
         assess-xlsx template --city 太原市
     """
-    from .submissions import match_unit
-    from .template import TemplateError, write_template
+    from .roster import match_unit
+    from .template import write_template
 
-    roster = _roster_or_fail(roster_path)
+    roster = _roster(roster_path)
     if city is not None:
         unit = match_unit(city, roster)
         if unit is None:
@@ -173,10 +215,7 @@ def template_command(output, scheme_path, rules_path, city, roster_path):
         city = unit
     scheme = load_scheme_or_fail(scheme_path, rules_path)
     output = output or f"{city or ''}政务公开考核填报表.xlsx"
-    try:
-        path = write_template(scheme, output, roster=roster, city=city)
-    except (TemplateError, OSError) as exc:
-        raise click.ClickException(f"{exc}\n提示 / hint：检查输出路径，并关闭已打开的同名文件 / check the path and close the file if it is open") from exc
+    path = write_template(scheme, output, roster=roster, city=city)
     n = len(scheme.rules.inputs)
     click.echo(f"已生成 / written：{path}（{n} 项填报内容 / {n} inputs）")
 
@@ -191,20 +230,18 @@ def check_command(folder, scheme_path, rules_path, roster_path):
 
     One line per file (unit, inputs read, problems), then every problem with
     its file, sheet and cell, then the units that sent nothing. Exit code 0
-    when all is clean, 1 when anything is wrong or missing.
+    when all is clean, 1 when anything is wrong or missing, 2 when the
+    folder, scheme or roster cannot be read.
 
     \b
     Example:
         assess-xlsx check 交回/
     """
-    from .submissions import SubmissionsError, read_submissions
+    from .intake import read_submissions
 
-    roster = _roster_or_fail(roster_path)
+    roster = _roster(roster_path)
     scheme = load_scheme_or_fail(scheme_path, rules_path)
-    try:
-        sub = read_submissions(folder, scheme, roster=roster)
-    except SubmissionsError as exc:
-        raise click.ClickException(str(exc)) from exc
+    sub = read_submissions(folder, scheme, roster=roster)
     for line in check_lines(sub):
         click.echo(line)
     if not sub.report.ok or sub.missing:
@@ -239,7 +276,7 @@ def check_lines(sub) -> list[str]:
             lines.append(f"  {tag}{f.message}")
     if sub.missing:
         lines.append("")
-        lines.append(f"未交 / Missing（{len(sub.missing)}）：{'、'.join(sub.missing)}")
+        lines.append(f"{STATUS_ZH[MISSING]} / Missing（{len(sub.missing)}）：{'、'.join(sub.missing)}")
     rejected = sub.rejected
     ready = [u for u in sub.roster.units if u not in sub.missing and u not in rejected]
     lines.append("")
@@ -247,7 +284,8 @@ def check_lines(sub) -> list[str]:
     extra = f"，{unattributed} 个问题无法归属单位" if unattributed else ""
     extra_en = f", {unattributed} problem(s) with no unit" if unattributed else ""
     lines.append(
-        f"结果 / Result：{len(ready)} 个单位可评分，{len(rejected)} 个单位有错误，{len(sub.missing)} 个单位未交{extra} / "
+        f"结果 / Result：{len(ready)} 个单位可评分，{len(rejected)} 个单位{STATUS_ZH[REJECTED]}，"
+        f"{len(sub.missing)} 个单位{STATUS_ZH[MISSING]}{extra} / "
         f"{len(ready)} ready, {len(rejected)} rejected, {len(sub.missing)} missing{extra_en}"
     )
     return lines
@@ -308,7 +346,9 @@ def score_command(inbox, scheme_path, rules_path, roster_path, output, per_city,
     考核结果.prev.xlsx and the new workbook lists what changed (变更记录).
 
     Exit code 0 when every unit is scored; 1 when some are rejected or
-    missing (with --strict nothing is written then); 2 on a usage error.
+    missing (with --strict nothing is written then); 2 when nothing could
+    be done (a usage error, an unreadable scheme or roster, an output that
+    cannot be written).
 
     \b
     Example:
@@ -316,22 +356,18 @@ def score_command(inbox, scheme_path, rules_path, roster_path, output, per_city,
         assess-xlsx score 交回/ -o 2022年度考核结果.xlsx --per-city 各市结果/
         assess-xlsx score 交回/ --ranking dense --json 结果.json
     """
-    from .scoring import ScoringError, Settings
-    from .submissions import SubmissionsError
+    from .scoring import Settings
 
     settings = Settings(ranking=ranking)
-    roster = _roster_or_fail(roster_path)
+    roster = _roster(roster_path)
     scheme = load_scheme_or_fail(scheme_path, rules_path)
-    try:
-        result = _score_with_progress(inbox, scheme, roster, settings, quiet)
-    except (SubmissionsError, ScoringError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    complete = bool((result.cities["status"] == "scored").all())
+    result = _score_with_progress(inbox, scheme, roster, settings, quiet)
+    complete = bool((result.cities["status"] == SCORED).all())
     if strict and not complete:
         if not quiet:
             for line in score_lines(result):
                 click.echo(line)
-        raise click.ClickException(
+        raise Problems(
             "有单位未计分，按 --strict 未写出任何结果 / some units were not scored; with --strict nothing was written\n"
             "提示 / hint：运行 assess-xlsx check 查看问题，改正后重新评分 / run assess-xlsx check to see the problems"
         )
@@ -361,31 +397,20 @@ def _score_with_progress(inbox, scheme, roster, settings, quiet):
 
 
 def _write_json(result, json_path):
-    from .scoring import result_as_dict
+    from .export import result_as_dict
+    from .xlsx import write_text
 
     text = json.dumps(result_as_dict(result), ensure_ascii=False, indent=2)
     if json_path == "-":
         click.echo(text)
         return
-    try:
-        _write_text_atomic(Path(json_path), text + "\n")
-    except OSError as exc:
-        raise click.ClickException(
-            f"无法写入 / cannot write {json_path}: {exc.strerror or exc}\n"
-            "提示 / hint：检查文件夹是否存在、文件是否被其他程序占用 / check the folder exists and the file is not open elsewhere"
-        ) from exc
+    write_text(Path(json_path), text + "\n")
 
 
 def _write_or_fail(result, inbox, output, per_city):
-    from .report import ReportError
-    from .run import RunError, write_run
+    from .run import write_run
 
-    try:
-        return write_run(result, inbox, output, per_city=per_city)
-    except RunError as exc:
-        raise click.ClickException(f"{exc}\n提示 / hint：用 -o 指定文件夹以外的位置 / pass -o with a path outside the folder") from exc
-    except ReportError as exc:
-        raise click.ClickException(str(exc)) from exc
+    return write_run(result, inbox, output, per_city=per_city)
 
 
 def run_lines(run) -> list[str]:
@@ -414,32 +439,14 @@ def score_lines(result) -> list[str]:
         lines.append(f"{int(rec['rank']):>3}  {unit}  {fmt(rec['total'])}  {rec['grade']}")
     for unit, rec in cities[cities["status"] != "scored"].iterrows():
         lines.append(f"  -  {unit}  {rec['reason']}")
-    n_scored = int((cities["status"] == "scored").sum())
-    n_rejected = int((cities["status"] == "rejected").sum())
-    n_missing = int((cities["status"] == "missing").sum())
+    n_scored = int((cities["status"] == SCORED).sum())
+    n_rejected = int((cities["status"] == REJECTED).sum())
+    n_missing = int((cities["status"] == MISSING).sum())
     lines.append(
-        f"结果 / Result：{n_scored} 个单位已评分，{n_rejected} 个单位数据有误未评分，{n_missing} 个单位未提交 / "
-        f"{n_scored} scored, {n_rejected} rejected, {n_missing} missing"
+        f"结果 / Result：{n_scored} 个单位{STATUS_ZH[SCORED]}，{n_rejected} 个单位{STATUS_ZH[REJECTED]}，"
+        f"{n_missing} 个单位{STATUS_ZH[MISSING]} / {n_scored} scored, {n_rejected} rejected, {n_missing} missing"
     )
     return lines
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    """Write beside the target, then rename: a failed write never leaves half a file."""
-    import os
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".tmp", dir=path.parent if str(path.parent) else ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 # --------------------------------------------------------------------------- watch
@@ -466,12 +473,11 @@ def watch_command(inbox, scheme_path, rules_path, roster_path, output, per_city,
     """
     import time
 
-    from .scoring import ScoringError, Settings
-    from .submissions import SubmissionsError
+    from .scoring import Settings
     from .watch import watch
 
     settings = Settings(ranking=ranking)
-    roster = _roster_or_fail(roster_path)
+    roster = _roster(roster_path)
     scheme = load_scheme_or_fail(scheme_path, rules_path)
 
     def run_once(reason: str) -> None:
@@ -481,9 +487,9 @@ def watch_command(inbox, scheme_path, rules_path, roster_path, output, per_city,
         try:
             result = score_folder(inbox, scheme, roster, settings)
             run = _write_or_fail(result, inbox, output, per_city)
-        except (SubmissionsError, ScoringError, click.ClickException) as exc:
+        except (AssessError, click.ClickException) as exc:
             # One bad moment (a file half-saved, the output open in Excel) must not end the watch.
-            message = exc.format_message() if isinstance(exc, click.ClickException) else str(exc)
+            message = exc.format_message() if isinstance(exc, click.ClickException) else explain(exc)
             click.echo(f"[{stamp}] {reason} → 未能评分 / could not score: {message}", err=True)
             return
         click.echo(f"[{stamp}] {reason} → {watch_line(run)}")
@@ -502,7 +508,7 @@ def watch_command(inbox, scheme_path, rules_path, roster_path, output, per_city,
 def watch_line(run) -> str:
     cities = run.result.cities
     counts = cities["status"].value_counts()
-    scored, rejected, missing = (int(counts.get(k, 0)) for k in ("scored", "rejected", "missing"))
+    scored, rejected, missing = (int(counts.get(k, 0)) for k in (SCORED, REJECTED, MISSING))
     if run.changes is None:
         change = ""
     elif run.changes.empty:
@@ -510,5 +516,5 @@ def watch_line(run) -> str:
     else:
         n = len(run.changes.changed_cities())
         change = f"，{n} 个单位有变化 / {n} unit(s) changed"
-    return (f"已评分 {scored}，数据有误 {rejected}，未提交 {missing}{change} / "
+    return (f"{STATUS_ZH[SCORED]} {scored}，{STATUS_ZH[REJECTED]} {rejected}，{STATUS_ZH[MISSING]} {missing}{change} / "
             f"{scored} scored, {rejected} rejected, {missing} missing → {run.output}")

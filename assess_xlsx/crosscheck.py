@@ -3,13 +3,10 @@
 The rules (data/rules-2022.toml) were written from the spec; the table's
 扣分标准/加分标准 text is what the cities read. This module picks the figures
 out of the text where it follows the common patterns, independently of the
-rules, and lists every place where the two differ:
+rules, and lists every place where the two differ. The amounts are found by
+the phrasings of the part kinds (rules/parts.py: 扣X分, 发现一件…扣X分,
+得分=…×X and the like); the caps here:
 
-    扣X分 / 直接扣X分                    a fixed deduction ("flag")
-    发现一件/一起/一家/一个县/有一项/每一件/每有1件/少一次/超期1次…扣X分
-                                         X per counted case ("per")
-    加X分 / 每…加X分 / 有一项加X分       the same on the bonus side
-    得分=…×X                             a rate times X ("rate")
     扣分上限为X分 / 扣分上限X分          a cap (of a clause or of the row)
     总扣分上限为X分 / 以上…合计扣分上限为X分 / 两项扣分上限为X分
                                          the row's cap
@@ -26,42 +23,32 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
 
 import pandas as pd
 
-from . import findings
 from .figures import fmt_short, to_hundredths
-from .findings import INFO, Finding
-
-findings.MESSAGES.update({
-    "scheme-text-disagrees": (
-        INFO,
-        "{input} 原文“{value}”与评分规则（{expected}）不同：{note}",
-        "{input}: the text's “{value}” differs from the rule ({expected})",
-    ),
-})
+from .findings import Finding
+from .rules.parts import KINDS, Figure, kind_of
 
 _NUM = r"(\d+(?:\.\d+)?)"
-_DEDUCT = re.compile(r"扣除?" + _NUM + "分")
-_BONUS = re.compile(r"加" + _NUM + "分")
-_RATE = re.compile(r"得分\s*=[^；;。\n]*?[×xX*]\s*" + _NUM)
 _DEDUCT_CAP = re.compile(r"(总|合计|[两二三四五]项)?扣分上限为?" + _NUM + "分")
 _BONUS_CAP = re.compile(r"加分上限为?" + _NUM + "分")
-# Words that make the amount after them count per case.
-_PER = re.compile(r"每|发现一|有一|有1|少一|[一1](?:件|项|起|家|处|期|次|篇|个县)")
 _WS = re.compile(r"\s+")
 _CLAUSE_END = re.compile(r"[，,；;。：:\n（）()]")
 
-KIND_ZH = {"flag": "有此情形即{verb}一次", "per": "按件（次、项）数累计", "rate": "按比率计"}
+
+def _phrasings() -> dict[str, list[tuple[re.Pattern, list[tuple[re.Pattern | None, str, str]]]]]:
+    """side -> [(pattern, [(context, part kind, show), ...])]: each pattern once,
+    in the order the kinds list them, its phrasings with a context first."""
+    out: dict[str, dict] = {}
+    for kind in KINDS.values():
+        for ph in kind.phrasings:
+            out.setdefault(ph.side, {}).setdefault(ph.pattern, []).append((ph.context, kind.name, ph.show))
+    return {side: [(pattern, sorted(ways, key=lambda w: w[0] is None)) for pattern, ways in by_pattern.items()]
+            for side, by_pattern in out.items()}
 
 
-@dataclass(frozen=True)
-class Figure:
-    """One figure in the text or in the rules."""
-    kind: str          # flag | per | rate | cap | row_cap
-    amount: int        # hundredths
-    show: str          # how it reads: the text snippet or the rule in spec notation
+_PHRASINGS = _phrasings()
 
 
 def text_figures(text: str, side: str) -> tuple[list[Figure], list[Figure]]:
@@ -70,15 +57,13 @@ def text_figures(text: str, side: str) -> tuple[list[Figure], list[Figure]]:
     caps: list[Figure] = []
     if not text:
         return amounts, caps
-    pattern = _DEDUCT if side == "deduct" else _BONUS
     cap_pattern = _DEDUCT_CAP if side == "deduct" else _BONUS_CAP
-    for m in pattern.finditer(text):
-        window = _window(text, m.start())
-        kind = "per" if _PER.search(window) else "flag"
-        amounts.append(Figure(kind, to_hundredths(m.group(1)), _snippet(text, m.start(), m.end())))
-    if side == "deduct":
-        for m in _RATE.finditer(text):
-            amounts.append(Figure("rate", to_hundredths(m.group(1)), m.group(0)))
+    for pattern, ways in _PHRASINGS.get(side, []):
+        for m in pattern.finditer(text):
+            window = _window(text, m.start()) if ways[0][0] is not None else ""
+            kind, show = next((k, sh) for context, k, sh in ways if context is None or context.search(window))
+            shown = _snippet(text, m.start(), m.end()) if show == "clause" else m.group(0)
+            amounts.append(Figure(kind, to_hundredths(m.group(1)), shown))
     for m in cap_pattern.finditer(text):
         scope = "row_cap" if side == "bonus" or m.group(1) else "cap"
         caps.append(Figure(scope, to_hundredths(m.group(2 if side == "deduct" else 1)), m.group(0)))
@@ -93,25 +78,7 @@ def rule_figures(rule, side: str) -> tuple[list[Figure], list[Figure]]:
     for part in parts:
         p = part.params
         ids = {role: _letter(code, rule.code) for role, code in part.inputs.items()}
-        if part.kind == "flag":
-            amounts.append(Figure("flag", p["amount"], f"{ids['input']}: flag({fmt_short(p['amount'])})"))
-        elif part.kind == "per":
-            amounts.append(Figure("per", p["unit"], f"{ids['input']}×{fmt_short(p['unit'])}"))
-        elif part.kind == "shortfall":
-            amounts.append(Figure("per", p["unit"], f"({p['target']} − {ids['input']})×{fmt_short(p['unit'])}"))
-        elif part.kind == "rate":
-            for band in p["bands"]:
-                if "per_rate" in band:
-                    amounts.append(Figure("rate", band["per_rate"], f"{ids['num']}/{ids['den']} × {fmt_short(band['per_rate'])}"))
-                else:
-                    amounts.append(Figure("flag", band["fixed"], f"{ids['num']}/{ids['den']} → {fmt_short(band['fixed'])}"))
-        elif part.kind == "level":
-            for level, amount in enumerate(p["amounts"]):
-                if amount:
-                    amounts.append(Figure("flag", amount, f"{ids['input']} level {level} → {fmt_short(amount)}"))
-        elif part.kind == "threshold":
-            amounts.append(Figure("flag", p["amount"], f"{ids['input']} ≥ {fmt_short(p['at_least'])} → {fmt_short(p['amount'])}"))
-        # "score" parts carry no figure: the row's base is the score entered.
+        amounts.extend(kind_of(part).figures(part, ids))
         if "cap" in p:
             caps.append(Figure("cap", p["cap"], f"{ids.get('input', '')} cap {fmt_short(p['cap'])}".strip()))
     row_cap = rule.deduct_cap if side == "deduct" else rule.bonus_cap
@@ -148,7 +115,7 @@ def _compare(rule, side: str, text: str, points: int | None) -> list[tuple[str, 
     # The text deducts more than the row is worth: the row's points cap it.
     if side == "deduct" and points is not None:
         for f in t_amounts:
-            if f.kind == "flag" and f.amount > points:
+            if KINDS[f.kind].once and f.amount > points:
                 out.append((f.show, f"flag {fmt_short(f.amount)}, capped at {fmt_short(points)}",
                             f"原文扣{fmt_short(f.amount)}分，超过本行赋分{fmt_short(points)}分；按赋分封顶，最多扣{fmt_short(points)}分"))
 
@@ -222,11 +189,11 @@ def _snippet(text: str, start: int, end: int) -> str:
 
 
 def _says(kind: str, verb: str, amount: int) -> str:
-    return f"×{fmt_short(amount)}" if kind == "rate" else f"{verb}{fmt_short(amount)}分"
+    return KINDS[kind].says(verb, amount)
 
 
 def _kind(kind: str, verb: str) -> str:
-    return KIND_ZH[kind].format(verb=verb)
+    return KINDS[kind].reading_zh.format(verb=verb)
 
 
 def _letter(code: str, owner: str) -> str:

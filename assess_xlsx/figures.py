@@ -7,15 +7,11 @@ become integer hundredths here; rates are integer fractions rounded half-up.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
-import numpy as np
+from .errors import FigureError
 
 HUNDRED = 100
-
-
-class FigureError(ValueError):
-    """A rule amount that is not a number with at most two decimals."""
 
 
 def to_hundredths(value: str | int | Decimal) -> int:
@@ -52,30 +48,3 @@ def fmt_short(hundredths: int) -> str:
     """1250 -> '12.5', 200 -> '2', 25 -> '0.25': for sentences read aloud."""
     text = fmt(hundredths)
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def to_decimal(hundredths: int) -> Decimal:
-    return (Decimal(int(hundredths)) / HUNDRED).quantize(Decimal("0.01"))
-
-
-def to_excel_number(hundredths) -> float | np.ndarray:
-    """For writing a figure as an Excel number: the nearest double to h/100.
-
-    Only the writer converts; Excel stores doubles and shows them with 0.00.
-    """
-    return np.asarray(hundredths, dtype="int64") / HUNDRED
-
-
-def parse_decimal(text: str) -> Decimal:
-    """Decimal from text, raising FigureError (used for user-typed amounts)."""
-    try:
-        d = Decimal(text)
-    except InvalidOperation as exc:
-        raise FigureError(f"not a number: {text!r}") from exc
-    if not d.is_finite():
-        raise FigureError(f"not a finite number: {text!r}")
-    return d
-
-
-def quantize_2(d: Decimal) -> Decimal:
-    return d.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

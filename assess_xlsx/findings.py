@@ -3,15 +3,14 @@
 A Finding is a frozen record: a stable kebab-case `code`, where it is (file,
 sheet, cell), what was found (`value`) and what was expected, plus the city and
 input it concerns. Its message is rendered from a per-code template, in
-Chinese with the English beside it. Stages collect findings into a Report
+Chinese with the English beside it. This module is the one catalogue of codes,
+severities and templates (MESSAGES). Stages collect findings into a Report
 instead of raising them one by one; tests assert on (file, cell, code).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-
-import pandas as pd
 
 # severity: "error" keeps the city (or scheme) from being scored; "warning" is
 # reported but changes nothing; "info" records a file deliberately passed over.
@@ -27,7 +26,56 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "scheme-fragment-mismatch": (ERROR, "“{note}”标注{expected}分，但其下各行赋分合计为{value}分", "fragment {note!r} is labelled {expected} points but its rows sum to {value}"),
     "scheme-total-mismatch": (ERROR, "基础分合计为{value}分，应为{expected}分", "the base points total {value}, expected {expected}"),
     "scheme-rules-mismatch": (WARNING, "表格与{expected}评分规则不一致：{note}；未附加评分规则", "the table does not match the {expected} rules: {note}; no rules attached"),
-    "scheme-text-disagrees": (INFO, "{input} 原文数字与评分规则不同：{note}", "{input}: the text's figure differs from the rule: {note}"),
+    "scheme-row-skipped": (INFO, "第{value}行不是考核行（无赋分、无扣分标准），已跳过：{note}", "row {value} is not a scoring row (no points, no deduction text), skipped: {note}"),
+    "scheme-primary-missing": (ERROR, "考核行缺少一级指标", "a scoring row has no primary indicator (一级指标)"),
+    "scheme-items-missing": (ERROR, "“{note}”中找不到（一）（二）……各项", "no clauses (一)(二)… found in {note}"),
+    "scheme-text-disagrees": (
+        INFO,
+        "{input} 原文“{value}”与评分规则（{expected}）不同：{note}",
+        "{input}: the text's “{value}” differs from the rule ({expected})",
+    ),
+    # the returned workbooks (intake)
+    # files passed over on purpose
+    "file-skipped-lock": (INFO, "已跳过 Office 临时锁定文件（工作簿正被打开时产生）", "skipped an Office lock file (left while a workbook is open)"),
+    "file-skipped-hidden": (INFO, "已跳过隐藏文件", "skipped a hidden file"),
+    "file-skipped-folder": (INFO, "已跳过子文件夹（只读取本文件夹中的工作簿）", "skipped a subfolder (only workbooks directly in the folder are read)"),
+    "file-skipped-other": (INFO, "不是工作簿（.xlsx、.xlsm、.xls、.ods），已跳过", "not a workbook (.xlsx, .xlsm, .xls, .ods); skipped"),
+    # files that cannot be used
+    "file-empty": (ERROR, "文件是空的（0字节），无法读取", "the file is empty (0 bytes)"),
+    "file-encrypted": (ERROR, "工作簿设有打开密码，无法读取；请去掉密码后重新报送", "the workbook is password-protected; send it again without a password"),
+    "file-unreadable": (ERROR, "无法作为工作簿读取（文件损坏或格式不对）：{note}", "cannot be read as a workbook (damaged or wrong format): {note}"),
+    "sheet-missing": (ERROR, "找不到填报表：没有含“编号”和“填报值”两列的表头行", "no input sheet: no header row with the columns 编号 and 填报值"),
+    # which unit
+    "city-unknown": (ERROR, "被考核单位“{value}”不在单位名单中，请从下拉列表选择", "unit “{value}” is not in the roster; pick it from the list"),
+    "city-missing": (ERROR, "无法确定被考核单位：“被考核单位”未填写，文件名中也没有名单中的单位", "cannot tell the unit: 被考核单位 is empty and the file name names no unit of the roster"),
+    "city-disagrees": (ERROR, "被考核单位填的是“{value}”，文件名却是“{expected}”", "the sheet names “{value}” but the file name names “{expected}”"),
+    # values
+    "input-missing": (ERROR, "{input}（{note}）未填报", "{input} ({note}) is not filled in"),
+    "value-not-number": (ERROR, "{input} 应填数字，填的是“{value}”；应为{expected}", "{input}: “{value}” is not a number; expected {expected}"),
+    "value-unit": (ERROR, "{input} 填的“{value}”单位不对，应为{expected}", "{input}: wrong unit in “{value}”; expected {expected}"),
+    "value-not-yesno": (ERROR, "{input} 应填“是”或“否”，填的是“{value}”", "{input}: “{value}” is not 是 (yes) or 否 (no)"),
+    "value-not-level": (ERROR, "{input} 应为{expected}，填的是“{value}”", "{input}: “{value}” is not one of the listed levels ({expected})"),
+    "value-negative": (ERROR, "{input} 不能为负数，填的是“{value}”", "{input}: negative value “{value}”"),
+    "value-fractional": (ERROR, "{input} 应为整数，填的是“{value}”", "{input}: “{value}” is not a whole number"),
+    "value-decimals": (ERROR, "{input} 最多两位小数，填的是“{value}”（不会自动四舍五入）", "{input}: “{value}” has more than two decimals (it is not rounded)"),
+    "value-below-min": (ERROR, "{input} 填的“{value}”小于下限，应为{expected}", "{input}: “{value}” is below the minimum; expected {expected}"),
+    "value-over-max": (ERROR, "{input} 填的“{value}”超过上限，应为{expected}", "{input}: “{value}” is above the maximum; expected {expected}"),
+    "score-over-points": (ERROR, "{input} 填的分值“{value}”超过本行赋分，应为{expected}", "{input}: score “{value}” is above the row's points; expected {expected}"),
+    "percent-fraction": (ERROR, "{input} 填的是数字{value}，像是把“{note}%”存成了小数；请填写 {note} 或“{note}%”", "{input}: the number {value} looks like {note}% stored as a fraction; type {note} or “{note}%”"),
+    "value-conflict": (ERROR, "{input} 两处填报不一致：此处为“{value}”，{note} 为“{expected}”", "{input}: conflicting values: “{value}” here, “{expected}” in {note}"),
+    "rate-numerator-exceeds": (ERROR, "{input} 填的“{value}”大于{note}的“{expected}”，比率不能超过100%", "{input}: “{value}” is larger than {note} (“{expected}”); a rate cannot exceed 100%"),
+    "rate-zero-denominator": (ERROR, "{input} 为0，无法计算比率 {note}", "{input} is 0: the rate {note} cannot be computed"),
+    "note-required": (ERROR, "{note}大于0，须在 {input} 填写情形说明", "{note} is above 0: explain it in {input}"),
+    # hostile or damaged files, refused before any parser sees them
+    "file-skipped-special": (INFO, "不是普通文件（设备、管道或失效的链接），已跳过", "not a regular file (device, pipe or broken link); skipped"),
+    "file-too-large": (ERROR, "文件过大（{value}），超过读取上限 {expected}；请只报送填报表", "the file is too large ({value}); the limit is {expected}; send only the score sheet"),
+    "file-truncated": (ERROR, "文件不完整（压缩包缺少结尾，可能未下载或复制完），无法读取；请重新报送", "the file is incomplete (the zip archive has no end; the download or copy did not finish); send it again"),
+    "file-zip-bomb": (ERROR, "工作簿解压后过大或压缩记录异常（{note}），疑似“压缩炸弹”，已拒绝读取；应为{expected}", "the workbook expands too far or its zip records are inconsistent ({note}); refused as a possible zip bomb; expected {expected}"),
+    "file-xml-dtd": (ERROR, "工作簿的 {note} 部件含 DOCTYPE/实体声明（Excel、WPS 不会写入），已拒绝读取，未展开或下载任何实体", "the part {note} of the workbook holds a DOCTYPE/entity declaration (Excel and WPS never write one); refused, no entity expanded or fetched"),
+    "sheet-too-large": (ERROR, "工作表“{sheet}”的已用区域达到 {value}（{note}个单元格，上限{expected}个），无法读取；请删除多余的行和列后重新报送", "sheet “{sheet}”: the used range reaches {value} ({note} cells, limit {expected}); delete the extra rows and columns and send it again"),
+    "value-formula-uncached": (ERROR, "{input} 是公式“{value}”，文件中却没有保存计算结果（由程序生成、未在 Excel/WPS 中计算）；请用 Excel/WPS 打开并保存，或直接填写数值；应为{expected}", "{input}: the formula “{value}” has no saved result (written by a program, never calculated); open and save the file in Excel/WPS, or type the value; expected {expected}"),
+    "value-error": (ERROR, "{input} 的单元格是错误值 {value}，不是填报值；请改正公式或直接填写数值；应为{expected}", "{input}: the cell holds the error value {value}, not a value; correct the formula or type the value; expected {expected}"),
+    "code-unknown": (WARNING, "编号“{input}”不在考核方案中，所填“{value}”已忽略", "code {input} is not in the scheme; its value “{value}” is ignored"),
 }
 
 
@@ -86,10 +134,12 @@ def _render(f: Finding, which: int) -> str:
 
 
 class Report:
-    """An ordered collection of findings."""
+    """An ordered collection of findings, grouped by unit and by file on demand
+    (each grouping made once, and again only after findings are added)."""
 
     def __init__(self, findings=()):
         self.findings: list[Finding] = list(findings)
+        self._groups: dict[str, tuple[int, dict]] = {}
 
     def add(self, code: str, **kw) -> Finding:
         finding = Finding(code, **kw)
@@ -117,6 +167,25 @@ class Report:
         """(file, cell, code) of every finding: what tests assert on."""
         return {(f.file, f.cell, f.code) for f in self.findings}
 
-    def to_frame(self) -> pd.DataFrame:
-        cols = [f.name for f in fields(Finding)] + ["severity", "message"]
-        return pd.DataFrame([f.as_dict() for f in self.findings], columns=cols)
+    def by_unit(self) -> dict[str, list[Finding]]:
+        """unit -> its findings in order ("" for findings of no unit)."""
+        return self._grouped("unit", lambda f: f.city)
+
+    def errors_by_unit(self) -> dict[str, list[Finding]]:
+        """unit -> its error findings in order: the reasons a unit is not scored."""
+        return self._grouped("unit-errors", lambda f: f.city if f.severity == ERROR and f.city else None)
+
+    def by_file(self) -> dict[str, list[Finding]]:
+        """file -> its findings in order ("" for findings of no file)."""
+        return self._grouped("file", lambda f: f.file)
+
+    def _grouped(self, name: str, key) -> dict[str, list[Finding]]:
+        seen, groups = self._groups.get(name, (-1, {}))
+        if seen != len(self.findings):
+            groups = {}
+            for f in self.findings:
+                k = key(f)
+                if k is not None:
+                    groups.setdefault(k, []).append(f)
+            self._groups[name] = (len(self.findings), groups)
+        return groups

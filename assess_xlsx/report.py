@@ -35,25 +35,23 @@ Rules of the house, for output that is safe to open and to trust:
 
 from __future__ import annotations
 
-import errno
 import os
 import re
-import stat
-import tempfile
-import unicodedata
 from datetime import date, datetime, time
 from pathlib import Path
 
 import pandas as pd
-import xlsxwriter
-from xlsxwriter.exceptions import FileCreateError
-from xlsxwriter.utility import xl_rowcol_to_cell
 
 from . import __version__
 from .changes import SNAPSHOT_SHEET, snapshot
+from .errors import WriteError
 from .figures import fmt
 from .findings import ERROR, INFO, WARNING
-from .scoring import RANKINGS, REJECTED, SCORED, SIDE_ZH
+from .labels import FILE_STATUS_ZH, ITEM_SIDE_ZH, MISSING, REJECTED, SCORED, SEVERITY_ZH, SIDE_ZH, STATUS_ZH
+from .scoring import RANKINGS
+from .xlsx import REPORT_FONT, Book, Sheet, _os_message, atomic_write, display_width, report_formats
+
+ReportError = WriteError   # the error write_workbook and write_per_city raise
 
 SHEETS = {
     "ranking": "总排名",
@@ -66,33 +64,24 @@ SHEETS = {
 }
 PER_CITY_SHEETS = {"summary": "得分情况", "audit": "扣分加分依据", "files": "提交情况"}
 
-FONT = "等线"             # Office's own CJK UI font; LibreOffice falls back to Noto CJK
-MAX_CELL_TEXT = 32767     # Excel's limit for one cell
 TRANSPOSE_AT = 60         # more units than this: 得分明细 has one row per unit instead
 CHART_AT_MOST = 60        # more bars than this make no readable chart
-PAPER_A4 = 9
-
-FILE_STATUS_ZH = {"read": "已读取", "skipped": "已跳过", "unreadable": "无法读取", "rejected": "有错误未计分"}
-UNIT_STATUS_ZH = {SCORED: "已计分", REJECTED: "有错误未计分", "missing": "未提交"}
-SEVERITY_ZH = {ERROR: "错误", WARNING: "提醒", INFO: "说明"}
-
-
-class ReportError(Exception):
-    """The workbook could not be written; the message says why and what to do."""
 
 
 # --------------------------------------------------------------------------- public API
 
-def write_workbook(result, path: str | os.PathLike, *, created: datetime | None = None, changes=None) -> Path:
+def write_workbook(result, path: str | os.PathLike, *, created: datetime | None = None, changes=None,
+                   packed: pd.DataFrame | None = None) -> Path:
     """Write the ranking workbook for `result` to `path`, completely or not at all.
 
     `created` pins the document date (default: today, 00:00), `changes` is the
-    ChangeLog against the previous output (None: no 变更记录 sheet).
+    ChangeLog against the previous output (None: no 变更记录 sheet), `packed`
+    the run's snapshot when the caller has made it already (changes.snapshot).
     """
     path = Path(path)
     created = _created(created)
-    _atomic_write(path, lambda tmp: _build_summary(result, tmp, created, changes))
-    return path
+    packed = snapshot(result) if packed is None else packed
+    return atomic_write(path, lambda tmp: _build_summary(result, tmp, created, changes, packed))
 
 
 def write_per_city(result, folder: str | os.PathLike, *, created: datetime | None = None) -> list[Path]:
@@ -109,7 +98,7 @@ def write_per_city(result, folder: str | os.PathLike, *, created: datetime | Non
     paths = []
     for unit in result.cities.index:
         target = folder / f"{safe_filename(unit)}.xlsx"
-        _atomic_write(target, lambda tmp, unit=unit: _build_city(facts, unit, tmp, created))
+        atomic_write(target, lambda tmp, unit=unit: _build_city(facts, unit, tmp, created))
         paths.append(target)
     return paths
 
@@ -133,179 +122,22 @@ def _created(created: datetime | None) -> datetime:
     return created if created is not None else datetime.combine(date.today(), time())
 
 
-def _atomic_write(path: Path, build) -> None:
-    """Build into a temporary file beside `path`, then rename it into place."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise ReportError(
-            f"输出文件夹不存在：{parent} / the output folder does not exist: {parent}\n"
-            "提示 / hint：先建立该文件夹，或用 -o 指定其他位置 / create it first, or pass -o with another path"
-        )
-    if path.is_dir():
-        raise ReportError(f"输出位置是一个文件夹：{path} / the output path is a folder: {path}")
-    if path.exists() and not os.stat(path).st_mode & stat.S_IWUSR:
-        # Renaming over it would succeed on Linux; respect the mark as Windows does.
-        raise ReportError(
-            f"输出文件为只读，未覆盖：{path} / the output file is read-only; not overwritten: {path}\n"
-            "提示 / hint：取消该文件的只读属性，或用 -o 另存为新文件 / clear its read-only flag, or pass -o with a new name"
-        )
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".~{path.stem}.", suffix=".tmp", dir=parent)
-        os.close(fd)
-    except OSError as exc:
-        raise ReportError(_os_message(path, exc)) from exc
-    try:
-        build(tmp)
-        os.replace(tmp, path)
-    except FileCreateError as exc:
-        raise ReportError(_os_message(path, exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else exc)) from exc
-    except OSError as exc:
-        raise ReportError(_os_message(path, exc)) from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _os_message(path: Path, exc) -> str:
-    code = getattr(exc, "errno", None)
-    if code in (errno.ENOSPC, errno.EDQUOT):
-        return (f"磁盘空间不足，未能写出 {path}；原有文件未改动 / the disk is full: {path} was not written; "
-                "any previous file is unchanged\n提示 / hint：清理磁盘空间后重试 / free some space and run again")
-    if code in (errno.EACCES, errno.EPERM, errno.EBUSY, errno.ETXTBSY):
-        return (f"无法写入 {path}：文件可能正在 Excel 或 WPS 中打开，或没有写入权限 / cannot write {path}: "
-                "it may be open in Excel or WPS, or you may not have permission\n"
-                "提示 / hint：请关闭 Excel 中打开的该文件后重试 / close the file in Excel and run again")
-    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return f"无法写入 {path}：{reason} / cannot write {path}: {reason}"
-
-
 # --------------------------------------------------------------------------- the book
-
-class _Book:
-    """An xlsxwriter workbook with the house's formats, made once, and checked writes."""
-
-    def __init__(self, path: str, created: datetime, title: str):
-        self.wb = xlsxwriter.Workbook(path, {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        })
-        self.wb.set_properties({
-            "title": title,
-            "author": "assess-xlsx",
-            "company": "",
-            "comments": f"assess-xlsx {__version__}",
-            "created": created,
-        })
-        self.created = created
-        base = {"font_name": FONT, "font_size": 10, "valign": "vcenter"}
-        border = {"border": 1, "border_color": "#BFBFBF"}
-
-        def f(**kw):
-            return self.wb.add_format({**base, **kw})
-
-        head = {"bold": True, "bg_color": "#DDEBF7", "align": "center", "text_wrap": True, **border}
-        self.fmt = {
-            "title": f(bold=True, font_size=16),
-            "subtitle": f(font_color="#595959"),
-            "section": f(bold=True, font_size=12),
-            "head": f(**head),
-            "head_left": f(**{**head, "align": "left"}),
-            "text": f(**border),
-            "wrap": f(text_wrap=True, valign="top", **border),
-            "center": f(align="center", **border),
-            "rank": f(num_format="0", align="center", **border),
-            "num": f(num_format="0.00", **border),
-            "neg": f(num_format="0.00;-0.00;0.00", **border),
-            "full": f(num_format="0.00", bg_color="#E2EFDA", font_color="#375623", **border),
-            "loss": f(num_format="0.00", bg_color="#FCE4D6", font_color="#C00000", bold=True, **border),
-            "gain": f(num_format="0.00", bg_color="#DDEBF7", font_color="#1F4E78", bold=True, **border),
-            "zero": f(num_format="0.00", font_color="#A6A6A6", **border),
-            "l0": f(bold=True, bg_color="#D9D9D9", **border),
-            "l0_num": f(bold=True, bg_color="#D9D9D9", num_format="0.00", **border),
-            "l0_rank": f(bold=True, bg_color="#D9D9D9", num_format="0", align="center", **border),
-            "l1": f(bold=True, bg_color="#F2F2F2", indent=1, **border),
-            "l1_num": f(bold=True, bg_color="#F2F2F2", num_format="0.00", **border),
-            "l2": f(indent=2, text_wrap=True, **border),
-            "total": f(bold=True, top=2, num_format="0.00", bg_color="#FFF2CC", **border),
-            "total_text": f(bold=True, top=2, bg_color="#FFF2CC", **border),
-            "key": f(bold=True, valign="top", **border),
-            "muted": f(font_color="#7F7F7F", **border),
-            "error": f(font_color="#C00000", **border),
-            "error_wrap": f(font_color="#C00000", text_wrap=True, valign="top", **border),
-        }
-
-    def sheet(self, name: str, *, repeat: tuple[int, int] | None = None, landscape: bool = True) -> "_Sheet":
-        ws = self.wb.add_worksheet(name)
-        if landscape:
-            ws.set_landscape()
-        ws.set_paper(PAPER_A4)
-        ws.fit_to_pages(1, 0)
-        ws.center_horizontally()
-        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-        if repeat is not None:
-            ws.repeat_rows(*repeat)
-        # No font codes: "&9" followed by a date's digits would read as font size 92026.
-        ws.set_header(f"&L{name}&R{self.created:%Y-%m-%d}")
-        ws.set_footer("&C第 &P 页，共 &N 页")
-        return _Sheet(self, ws)
-
-    def close(self) -> None:
-        self.wb.close()
-
-
-class _Sheet:
-    """Checked writes; rows must be written in order (constant-memory mode)."""
-
-    def __init__(self, book: _Book, ws):
-        self.book, self.ws, self.fmt = book, ws, book.fmt
-
-    @staticmethod
-    def _check(rc: int, row: int, col: int) -> None:
-        if rc not in (0, None):
-            raise ReportError(f"内部错误：无法写入单元格 {xl_rowcol_to_cell(row, col)}（代码 {rc}） / "
-                              f"internal error writing cell {xl_rowcol_to_cell(row, col)} (code {rc})")
-
-    def text(self, row: int, col: int, value, style: str = "text") -> None:
-        s = "" if value is None else str(value)
-        if len(s) > MAX_CELL_TEXT:
-            s = s[: MAX_CELL_TEXT - 40] + "…（超长，已截断 / truncated）"
-        fmt_ = self.fmt[style]
-        rc = self.ws.write_string(row, col, s, fmt_) if s else self.ws.write_blank(row, col, None, fmt_)
-        self._check(rc, row, col)
-
-    def figure(self, row: int, col: int, hundredths, style: str = "num") -> None:
-        """An exact figure as an Excel number; NA becomes a blank cell in the same style."""
-        if hundredths is None or pd.isna(hundredths):
-            self._check(self.ws.write_blank(row, col, None, self.fmt[style]), row, col)
-            return
-        # str -> float gives the double nearest the decimal, the same Excel would parse.
-        self._check(self.ws.write_number(row, col, float(fmt(int(hundredths))), self.fmt[style]), row, col)
-
-    def whole(self, row: int, col: int, value, style: str = "rank") -> None:
-        if value is None or pd.isna(value):
-            self._check(self.ws.write_blank(row, col, None, self.fmt[style]), row, col)
-            return
-        self._check(self.ws.write_number(row, col, int(value), self.fmt[style]), row, col)
-
-    def head(self, row: int, labels: list[str], col: int = 0, style: str = "head") -> None:
-        for k, label in enumerate(labels):
-            self.text(row, col + k, label, style)
-
-    def widths(self, widths: list[float], first: int = 0) -> None:
-        for k, w in enumerate(widths):
-            self.ws.set_column(first + k, first + k, w)
-
-
-def display_width(text: str) -> int:
-    """Columns a text needs: CJK and full-width characters count twice."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
-
 
 def _fit(texts, lo: float = 6, hi: float = 60) -> float:
     widest = max((display_width(t) for t in texts), default=0)
     return max(lo, min(hi, widest + 2))
+
+
+def _book(path: str, created: datetime, title: str) -> Book:
+    """An xlsxwriter workbook with the house's formats, made once, and checked writes."""
+    return Book(path, constant_memory=True, formats=report_formats(), properties={
+        "title": title,
+        "author": "assess-xlsx",
+        "company": "",
+        "comments": f"assess-xlsx {__version__}",
+        "created": created,
+    })
 
 
 # --------------------------------------------------------------------------- shared facts
@@ -315,7 +147,7 @@ class _Facts:
 
     def __init__(self, result):
         self.result = result
-        self.scheme = result.scheme
+        self.scheme = result.table
         self.cities = result.cities
         self.ranking = result.ranking
         self.scored = list(self.ranking.index)
@@ -326,19 +158,14 @@ class _Facts:
         self.sec_points = rows.groupby("secondary_code", sort=False)["points"].sum(min_count=1)
         self.items = self.scheme.items
         rules = result.rules
-        self.item_names = {c: (rules.items[c].name if rules and c in rules.items else "") for c in self.items["code"]}
+        self.item_names = {c: (rules.items[c].name if c in rules.items else "") for c in self.items["code"]}
         self.labels = dict(zip(rows["code"], rows["tertiary"]))
         self.labels.update(self.item_names)
         self.unit_word = "城市" if all(u.endswith("市") for u in result.roster.units) else "被考核单位"
-        self.findings = list(result.submissions.report) if result.submissions is not None else []
-        self.files = result.submissions.files if result.submissions is not None else pd.DataFrame(
-            columns=["file", "city", "status", "inputs", "problems", "sha256"])
-        self.errors_by_unit: dict[str, list] = {}
-        self.findings_by_unit: dict[str, list] = {}
-        for f in self.findings:
-            self.findings_by_unit.setdefault(f.city, []).append(f)
-            if f.severity == ERROR and f.city:
-                self.errors_by_unit.setdefault(f.city, []).append(f)
+        self.findings = list(result.findings)
+        self.files = result.files
+        self.errors_by_unit = result.findings.errors_by_unit()
+        self.findings_by_unit = result.findings.by_unit()
         # Per unit: its files, inputs and problems, grouped once (thousands of units).
         self.files_by_unit: dict[str, list[str]] = {}
         self.counts_by_unit: dict[str, tuple[int, int]] = {}
@@ -350,7 +177,7 @@ class _Facts:
     def reason_zh(self, unit: str) -> str:
         """Why a unit is not ranked, in the workbook's words."""
         status = self.cities.at[unit, "status"]
-        if status == "missing":
+        if status == MISSING:
             return "未收到填报表"
         found = self.errors_by_unit.get(unit, [])
         first = f"；首个：{found[0].where}" if found else ""
@@ -362,9 +189,9 @@ class _Facts:
 
 # --------------------------------------------------------------------------- summary workbook
 
-def _build_summary(result, path: str, created: datetime, changes) -> None:
+def _build_summary(result, path: str, created: datetime, changes, packed: pd.DataFrame) -> None:
     facts = _Facts(result)
-    book = _Book(path, created, title_of(facts.scheme))
+    book = _book(path, created, title_of(facts.scheme))
     _ranking_sheet(book, facts)
     if changes is not None:
         _changes_sheet(book, facts, changes)
@@ -373,11 +200,11 @@ def _build_summary(result, path: str, created: datetime, changes) -> None:
     _audit_sheet(book, facts, facts.result.audit, SHEETS["audit"])
     _files_sheet(book, facts, None, SHEETS["files"])
     _about_sheet(book, facts)
-    _snapshot_sheet(book, result)
+    _snapshot_sheet(book, packed)
     book.close()
 
 
-def _ranking_sheet(book: _Book, facts: _Facts) -> None:
+def _ranking_sheet(book: Book, facts: _Facts) -> None:
     sh = book.sheet(SHEETS["ranking"], repeat=(3, 3), landscape=False)
     ws = sh.ws
     cities = facts.cities
@@ -421,7 +248,7 @@ def _ranking_sheet(book: _Book, facts: _Facts) -> None:
             ws.set_row(r, 14 * lines if lines > 1 else None)
             sh.text(r, 0, "—", "center")
             sh.text(r, 1, name, "error")
-            sh.text(r, 2, UNIT_STATUS_ZH[rec["status"]], "error")
+            sh.text(r, 2, STATUS_ZH[rec["status"]], "error")
             ws.merge_range(r, 3, r, 7, "", book.fmt["wrap"])
             sh.text(r, 3, reason, "wrap")
             r += 1
@@ -432,20 +259,20 @@ def _ranking_sheet(book: _Book, facts: _Facts) -> None:
             "categories": [SHEETS["ranking"], first, 1, last, 1],
             "values": [SHEETS["ranking"], first, 6, last, 6],
             "fill": {"color": "#5B9BD5"},
-            "data_labels": {"value": True, "num_format": "0.00", "font": {"name": FONT, "size": 8}},
+            "data_labels": {"value": True, "num_format": "0.00", "font": {"name": REPORT_FONT, "size": 8}},
             "gap": 60,
         })
-        chart.set_title({"name": "总分", "name_font": {"name": FONT, "size": 12}})
+        chart.set_title({"name": "总分", "name_font": {"name": REPORT_FONT, "size": 12}})
         chart.set_legend({"none": True})
-        chart.set_y_axis({"reverse": True, "num_font": {"name": FONT, "size": 9}})   # rank 1 at the top
-        chart.set_x_axis({"num_format": "0", "num_font": {"name": FONT, "size": 9},
+        chart.set_y_axis({"reverse": True, "num_font": {"name": REPORT_FONT, "size": 9}})   # rank 1 at the top
+        chart.set_x_axis({"num_format": "0", "num_font": {"name": REPORT_FONT, "size": 9},
                           "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
         chart.set_size({"width": 600, "height": 80 + 24 * len(names)})
         # Below the table, so the page stays one A4 wide and the chart prints with it.
         ws.insert_chart(r + 1, 0, chart, {"y_offset": 4})
 
 
-def _changes_sheet(book: _Book, facts: _Facts, changes) -> None:
+def _changes_sheet(book: Book, facts: _Facts, changes) -> None:
     sh = book.sheet(SHEETS["changes"], repeat=(2, 2))
     unit = facts.unit_word
     sh.widths([14, 10, 36, 14, 14, 14])
@@ -482,7 +309,7 @@ def _changes_sheet(book: _Book, facts: _Facts, changes) -> None:
         r += 1
 
 
-def _primary_sheet(book: _Book, facts: _Facts) -> None:
+def _primary_sheet(book: Book, facts: _Facts) -> None:
     sh = book.sheet(SHEETS["primary"], repeat=(2, 3))
     ws = sh.ws
     result = facts.result
@@ -559,7 +386,7 @@ def _detail_rows(facts: _Facts):
                 rpts = None if pd.isna(row.points) else int(row.points)
                 yield ("l2", row.code, row.tertiary, rpts, rb[row.code] if rpts is not None else None, rbo[row.code])
     items = result.items
-    for side, title in (("extra", "综合加分项"), ("major", "重大扣分项")):
+    for side, title in ITEM_SIDE_ZH.items():
         codes = list(facts.items.loc[facts.items["side"] == side, "code"])
         if not codes:
             continue
@@ -570,7 +397,7 @@ def _detail_rows(facts: _Facts):
                    items[code] if side == "extra" else -items[code])
 
 
-def _write_detail_row(sh: "_Sheet", r: int, row: tuple, units: list[str]) -> None:
+def _write_detail_row(sh: Sheet, r: int, row: tuple, units: list[str]) -> None:
     """One row of _detail_rows at its outline level: code, label, points, then a
     base and a bonus cell per unit (full marks, losses and bonuses styled apart)."""
     kind, code, label, points, base, bonus = row
@@ -594,7 +421,7 @@ def _write_detail_row(sh: "_Sheet", r: int, row: tuple, units: list[str]) -> Non
             sh.figure(r, c + 1, v, num_style or ("gain" if v > 0 else "loss" if v < 0 else "zero"))
 
 
-def _detail_sheet(book: _Book, facts: _Facts) -> None:
+def _detail_sheet(book: Book, facts: _Facts) -> None:
     if len(facts.scored) > TRANSPOSE_AT:
         _detail_sheet_by_unit(book, facts)
         return
@@ -630,7 +457,7 @@ def _detail_sheet(book: _Book, facts: _Facts) -> None:
         sh.figure(r, 4 + 2 * k, int(rec["total"]) - int(rec["base"]), "total")
 
 
-def _detail_sheet_by_unit(book: _Book, facts: _Facts) -> None:
+def _detail_sheet_by_unit(book: Book, facts: _Facts) -> None:
     """Past TRANSPOSE_AT units, one row per unit: 一级 subtotals, then every row's base and bonus."""
     sh = book.sheet(SHEETS["detail"], repeat=(2, 3))
     ws = sh.ws
@@ -685,7 +512,7 @@ def _detail_sheet_by_unit(book: _Book, facts: _Facts) -> None:
         r += 1
 
 
-def _audit_sheet(book: _Book, facts: _Facts, audit: pd.DataFrame, name: str, with_unit: bool = True) -> None:
+def _audit_sheet(book: Book, facts: _Facts, audit: pd.DataFrame, name: str, with_unit: bool = True) -> None:
     sh = book.sheet(name, repeat=(2, 2))
     ws = sh.ws
     unit = facts.unit_word
@@ -717,7 +544,7 @@ def _audit_sheet(book: _Book, facts: _Facts, audit: pd.DataFrame, name: str, wit
     ws.autofilter(2, 0, max(r - 1, 2), len(header) - 1)
 
 
-def _files_sheet(book: _Book, facts: _Facts, only: str | None, name: str) -> None:
+def _files_sheet(book: Book, facts: _Facts, only: str | None, name: str) -> None:
     """Units, files and every problem found; `only`: one unit's part (per-city workbooks)."""
     sh = book.sheet(name, repeat=(2, 2))
     ws = sh.ws
@@ -739,7 +566,7 @@ def _files_sheet(book: _Book, facts: _Facts, only: str | None, name: str) -> Non
         style = "text" if status == SCORED else "error"
         sh.text(r, 0, u, style)
         sh.text(r, 1, "；".join(names) if names else "（无）", style)
-        sh.text(r, 2, UNIT_STATUS_ZH[status], style)
+        sh.text(r, 2, STATUS_ZH[status], style)
         n_inputs, n_problems = facts.counts_by_unit.get(u, (0, 0))
         sh.whole(r, 3, n_inputs, "rank")
         sh.whole(r, 4, n_problems, "rank")
@@ -753,12 +580,12 @@ def _files_sheet(book: _Book, facts: _Facts, only: str | None, name: str) -> Non
     for rec in files.itertuples(index=False):
         status = rec.status
         if status == "read" and unit_status.get(rec.city) == SCORED:
-            label = "已计分"
+            label = STATUS_ZH[SCORED]
         elif status == "read" and rec.city in unit_status:
-            label = "有错误未计分"
+            label = STATUS_ZH[REJECTED]
         else:
             label = FILE_STATUS_ZH.get(status, status)
-        style = "error" if label in ("有错误未计分", "无法读取") else "muted" if label == "已跳过" else "text"
+        style = "error" if label in (STATUS_ZH[REJECTED], FILE_STATUS_ZH["unreadable"]) else "muted" if label == FILE_STATUS_ZH["skipped"] else "text"
         sh.text(r, 0, rec.file, style)
         sh.text(r, 1, rec.city or "—", style)
         sh.text(r, 2, label, style)
@@ -772,7 +599,7 @@ def _files_sheet(book: _Book, facts: _Facts, only: str | None, name: str) -> Non
         return
     sh.head(r, ["级别", "文件", "工作表", "单元格", "单位", "编号", "填的内容", "说明", "应为"])
     r += 1
-    order = {ERROR: 0, WARNING: 1, INFO: 2}
+    order = {ERROR: 0, WARNING: 1, INFO: 2}  # severities, most serious first
     for f in sorted(findings, key=lambda f: (order.get(f.severity, 3), f.file, f.sheet, _cell_key(f.cell))):
         err = f.severity == ERROR
         sh.text(r, 0, SEVERITY_ZH.get(f.severity, f.severity), "error" if err else "text")
@@ -792,7 +619,7 @@ def _cell_key(cell: str) -> tuple[int, str]:
     return (int(m.group(2)), m.group(1)) if m else (0, cell or "")
 
 
-def _about_sheet(book: _Book, facts: _Facts) -> None:
+def _about_sheet(book: Book, facts: _Facts) -> None:
     sh = book.sheet(SHEETS["about"], landscape=False)
     result = facts.result
     settings = result.settings
@@ -800,7 +627,6 @@ def _about_sheet(book: _Book, facts: _Facts) -> None:
     sh.widths([16, 90])
     sh.text(0, 0, "说明", "title")
     rules = result.rules
-    sub = result.submissions
     lines = [
         ("考核方案", f"《{scheme.name}》（{Path(str(scheme.source)).name}，工作表“{scheme.sheet}”）"),
         ("评分规则", f"{rules.name}（{rules.year}年）" if rules else "—"),
@@ -814,7 +640,7 @@ def _about_sheet(book: _Book, facts: _Facts) -> None:
         ("依据", "每一处扣分、加分的计算过程和来源单元格见“扣分加分依据”表；评分规则的逐条说明见项目文档 docs/scoring-rules.md。"),
         ("生成工具", f"assess-xlsx {__version__}"),
         ("生成日期", f"{book.created:%Y年%m月%d日}"),
-        ("交回文件夹", Path(str(sub.folder)).name if sub is not None else "—"),
+        ("交回文件夹", Path(str(result.folder)).name),
     ]
     r = 2
     for key, value in lines:
@@ -832,11 +658,10 @@ def _about_sheet(book: _Book, facts: _Facts) -> None:
         r += 1
 
 
-def _snapshot_sheet(book: _Book, result) -> None:
+def _snapshot_sheet(book: Book, packed: pd.DataFrame) -> None:
     ws = book.wb.add_worksheet(SNAPSHOT_SHEET)
     ws.hide()
-    sh = _Sheet(book, ws)
-    packed = snapshot(result)
+    sh = Sheet(book, ws)
     for c, name in enumerate(packed.columns):
         sh._check(ws.write_string(0, c, name), 0, c)
     for r, rec in enumerate(packed.itertuples(index=False), start=1):
@@ -849,7 +674,7 @@ def _snapshot_sheet(book: _Book, result) -> None:
 
 def _build_city(facts: _Facts, unit: str, path: str, created: datetime) -> None:
     result = facts.result
-    book = _Book(path, created, f"{title_of(facts.scheme)}：{unit}")
+    book = _book(path, created, f"{title_of(facts.scheme)}：{unit}")
     sh = book.sheet(PER_CITY_SHEETS["summary"], repeat=(8, 8), landscape=False)
     ws = sh.ws
     rec = facts.cities.loc[unit]
@@ -867,7 +692,7 @@ def _build_city(facts: _Facts, unit: str, path: str, created: datetime) -> None:
             ("加分 / 综合加分 / 重大扣分", f"{fmt(rec['bonus'])} / {fmt(rec['extra'])} / −{fmt(rec['major'])}", None),
         ]
     else:
-        facts_rows = [("状态", UNIT_STATUS_ZH[rec["status"]], None), ("原因", facts.reason_zh(unit), None),
+        facts_rows = [("状态", STATUS_ZH[rec["status"]], None), ("原因", facts.reason_zh(unit), None),
                       ("", "", None), ("", "", None), ("", "", None)]
     for k, (key, text, figure) in enumerate(facts_rows):
         r = 2 + k

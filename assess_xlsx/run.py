@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .errors import RunError
+
 DEFAULT_OUTPUT = "考核结果.xlsx"
 PREVIOUS_SUFFIX = ".prev"
-
-
-class RunError(ValueError):
-    """The run cannot write where it was asked to (the output inside the inbox, say)."""
 
 
 @dataclass
@@ -53,8 +50,8 @@ def check_output(inbox: str | os.PathLike, output: Path) -> None:
 
 def score_folder(inbox, scheme, roster, settings=None, progress: Callable[[int, int], None] | None = None):
     """Read and score: the Result, nothing written."""
+    from .intake import read_submissions
     from .scoring import score
-    from .submissions import read_submissions
 
     submissions = read_submissions(inbox, scheme, roster=roster, progress=progress)
     return score(scheme, submissions, settings)
@@ -66,41 +63,33 @@ def write_run(result, inbox, output: Path | None = None, *, per_city: Path | Non
 
     (`score --strict` decides before calling this, so that no JSON is written either.)
     """
-    from .changes import SnapshotError, diff, read_snapshot, snapshot
+    from .changes import diff, read_snapshot, snapshot
+    from .errors import SnapshotError
     from .report import write_per_city, write_workbook
+    from .xlsx import stage
 
     output = Path(output) if output is not None else default_output(inbox)
     check_output(inbox, output)
     run = Run(result=result, output=None)
+    packed = snapshot(result)     # once: compared with the previous output and written into the new one
     if output.exists():
         try:
-            run.changes = diff(read_snapshot(output), snapshot(result))
+            run.changes = diff(read_snapshot(output), packed)
         except SnapshotError as exc:
             run.previous_problem = str(exc)
     kept = previous_path(output)
-    staged = _stage_copy(output) if output.exists() else None
+    # A copy of the current output beside it, to become the .prev file.
+    staged = stage(kept, lambda tmp: shutil.copyfile(output, tmp)) if output.exists() else None
     try:
-        write_workbook(result, output, created=created, changes=run.changes)
+        write_workbook(result, output, created=created, changes=run.changes, packed=packed)
         if staged is not None:
             # Only once the new workbook is in place does the old one become .prev.
-            os.replace(staged, kept)
+            staged.commit()
             run.previous = kept
     finally:
-        if staged is not None and os.path.exists(staged):
-            os.unlink(staged)
+        if staged is not None:
+            staged.discard()
     run.output = output
     if per_city is not None:
         run.per_city = write_per_city(result, per_city, created=created)
     return run
-
-
-def _stage_copy(path: Path) -> str:
-    """A copy of the current output beside it, to become the .prev file."""
-    fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(path, tmp)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return tmp

@@ -25,11 +25,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import findings
 from .crosscheck import cross_check
-from .figures import FigureError, fmt, fmt_short, to_hundredths
-from .findings import ERROR, INFO, Finding, Report
-from .rules import RuleBook, RuleError, load_rules
+from .errors import FigureError, RuleError, SchemeError
+from .figures import fmt_short, to_hundredths
+from .findings import Finding, Report
+from .labels import ITEM_SIDE_ZH
+from .rules.load import load_rules
+from .rules.model import RuleBook
 
 # Canonical column keys and the header text that names each (whitespace removed).
 COLUMNS = {
@@ -52,7 +54,7 @@ ALIASES = {
 OPTIONAL = ("bonus_text", "method", "units")
 # Columns whose empty cell continues the cell above (merged in the document).
 FILLED_DOWN = ("primary", "secondary", "tertiary", "bonus_text", "method", "units")
-SUMMARY = {"综合加分项": "extra", "重大扣分项": "major"}
+SUMMARY = {name: side for side, name in ITEM_SIDE_ZH.items()}
 EXPECTED_TOTAL = 10000  # hundredths: the base points of a scheme sum to 100
 HEADER_SCAN_ROWS = 40
 # What a cell holds when the table means "nothing here".
@@ -62,21 +64,6 @@ _WS = re.compile(r"\s+")
 _LABEL = re.compile(r"^(?P<name>.*?)[（(](?P<points>[0-9０-９.．]+)分[)）]$")
 _CLAUSE = re.compile(r"[（(]([一二三四五六七八九十]+)[)）]")
 
-findings.MESSAGES.update({
-    "scheme-row-skipped": (INFO, "第{value}行不是考核行（无赋分、无扣分标准），已跳过：{note}", "row {value} is not a scoring row (no points, no deduction text), skipped: {note}"),
-    "scheme-primary-missing": (ERROR, "考核行缺少一级指标", "a scoring row has no primary indicator (一级指标)"),
-    "scheme-items-missing": (ERROR, "“{note}”中找不到（一）（二）……各项", "no clauses (一)(二)… found in {note}"),
-})
-
-
-class SchemeError(ValueError):
-    """The table cannot be read as a scheme at all; carries the findings."""
-
-    def __init__(self, report: Report, path: str):
-        self.report = report
-        self.path = path
-        first = report.errors[0].message if report.errors else "unknown error"
-        super().__init__(first)
 
 
 def norm(text) -> str:
@@ -567,157 +554,4 @@ def _show(points: int | None) -> str:
     return "-" if points is None else fmt_short(points)
 
 
-__all__ = ["COLUMNS", "EXPECTED_TOTAL", "Finding", "Scheme", "SchemeError", "default_scheme_path", "describe_scheme", "is_none_mark", "norm", "read_scheme", "scheme_as_dict"]
-
-
-# --------------------------------------------------------------------------- describing
-
-def _dec(h: int | None) -> str | None:
-    return None if h is None else fmt(h)
-
-
-def _bound(spec, value):
-    if value is None:
-        return None
-    return fmt(value) if spec.scaled else int(value)
-
-
-def input_as_dict(spec) -> dict:
-    return {
-        "code": spec.code, "label": spec.label, "kind": spec.kind,
-        "min": _bound(spec, spec.min), "max": _bound(spec, spec.max),
-        "unit": spec.unit, "levels": list(spec.levels), "percent": spec.percent,
-        "required_if_positive": spec.required_if_positive,
-    }
-
-
-_AMOUNT_PARAMS = ("amount", "unit", "cap", "at_least")
-
-
-def part_as_dict(part) -> dict:
-    """A rule part as in the rules file: kind, its inputs by role, its parameters
-    (amounts as decimal strings, "0.50")."""
-    d: dict = {"kind": part.kind}
-    d.update(part.inputs)
-    for key, value in part.params.items():
-        if key in _AMOUNT_PARAMS:
-            d[key] = fmt(value)
-        elif key == "when":
-            d[key] = "是" if value else "否"
-        elif key == "amounts":
-            d[key] = [fmt(v) for v in value]
-        elif key == "bands":
-            d[key] = [_band_as_dict(b) for b in value]
-        elif key == "prefecture":
-            d[key] = {"over": value["over"], "amount": fmt(value["amount"])}
-        elif key == "capital":
-            d[key] = {"per_place": fmt(value["per_place"])}
-        elif key == "step":
-            d[key] = dict(value)
-        else:
-            d[key] = value
-    return d
-
-
-def _band_as_dict(band) -> dict:
-    d = {}
-    if "bound" in band:
-        d[band["bound"]] = fmt(band["limit"])
-    for key in ("per_rate", "fixed"):
-        if key in band:
-            d[key] = fmt(band[key])
-    return d
-
-
-def scheme_as_dict(scheme: Scheme) -> dict:
-    """The whole scheme as plain data (what `assess-xlsx scheme --json` prints)."""
-    book = scheme.rules
-    rows = []
-    for rec in scheme.rows.itertuples():
-        rule = book.rows[rec.code] if book is not None else None
-        rows.append({
-            "code": rec.code, "primary": rec.primary, "secondary": rec.secondary, "tertiary": rec.tertiary,
-            "points": None if pd.isna(rec.points) else fmt(int(rec.points)),
-            "deduction_text": rec.deduction_text, "bonus_text": rec.bonus_text,
-            "method": rec.method, "units": rec.units, "fragment": norm(rec.fragment_label),
-            "inputs": [input_as_dict(s) for s in rule.inputs] if rule else [],
-            "rule": None if rule is None else {
-                "deduct": [part_as_dict(p) for p in rule.deduct],
-                "bonus": [part_as_dict(p) for p in rule.bonus],
-                "deduct_cap": _dec(rule.deduct_cap), "bonus_cap": _dec(rule.bonus_cap),
-                "note": rule.note,
-            },
-        })
-    items = []
-    for rec in scheme.items.itertuples():
-        rule = book.items.get(rec.code) if book is not None else None
-        items.append({
-            "code": rec.code, "side": rec.side, "name": rule.name if rule else rec.text,
-            "number": int(rec.number), "text": rec.text, "method": rec.method, "units": rec.units,
-            "inputs": [input_as_dict(s) for s in rule.inputs] if rule else [],
-            "parts": [part_as_dict(p) for p in rule.parts] if rule else [],
-            "cap": _dec(rule.cap) if rule else None,
-        })
-    primaries = [{
-        "code": p.code, "name": p.name, "points": fmt(p.points), "rows": int(p.rows),
-        "bonus_only_rows": int(p.bonus_only_rows),
-        "fragments": [{"label": f["label"], "points": _dec(f["points"]), "sum": fmt(f["sum"]), "rows": f["rows"], "cell": f["cell"]}
-                      for f in p.fragments],
-    } for p in scheme.primaries.itertuples()]
-    checks: dict = dict(scheme.checks)
-    checks["passed"] = scheme.ok and scheme.rules is not None
-    checks["errors"] = [f.message for f in scheme.report if f.severity != INFO and f.code != "scheme-text-disagrees"]
-    checks["text_disagreements"] = [
-        {"code": f.input, "cell": f.cell, "text": f.value, "rule": f.expected, "note": f.note}
-        for f in scheme.report if f.code == "scheme-text-disagrees"
-    ]
-    return {
-        "name": scheme.name, "source": scheme.source, "sheet": scheme.sheet,
-        "base_total": fmt(scheme.base_total), "checks": checks,
-        "primaries": primaries, "rows": rows, "items": items,
-    }
-
-
-SIDE_NAMES = {"extra": "综合加分项 / extra items", "major": "重大扣分项 / major deductions"}
-
-
-def describe_scheme(scheme: Scheme) -> list[str]:
-    """The structure of a scheme as lines of text (what `assess-xlsx scheme` prints)."""
-    source = "内置2022年表 / built-in 2022 table" if Path(scheme.source) == default_scheme_path() else scheme.source
-    lines = [
-        f"考核方案 / scheme: {scheme.name}",
-        f"文件 / file: {source}（工作表 / sheet: {scheme.sheet}）",
-        "",
-        "一级指标 / primary indicators:",
-    ]
-    for p in scheme.primaries.itertuples():
-        figure = f"{fmt_short(p.points)}分"
-        frags = p.fragments
-        if len(frags) > 1 or any(f["points"] is not None and f["points"] != f["sum"] for f in frags):
-            figure += " = " + "+".join(
-                fmt_short(f["sum"]) if f["points"] in (None, f["sum"]) else f"{fmt_short(f['sum'])}（标注 / label {fmt_short(f['points'])}）"
-                for f in frags)
-        extra = f"（{p.bonus_only_rows}行仅加分 / bonus only）" if p.bonus_only_rows else ""
-        lines.append(f"  {p.code} {p.name}  {figure}  {p.rows}行 / rows{extra}")
-    bonus_only = scheme.rows[scheme.rows["points"].isna()]
-    lines.append(f"基础分合计 / base total: {fmt_short(scheme.base_total)}分（{len(scheme.rows)}行 / rows）")
-    lines.append(f"仅加分行 / bonus-only rows ({len(bonus_only)}): "
-                 + ("；".join(f"{r.code} {r.tertiary}" for r in bonus_only.itertuples()) or "无 / none"))
-    for side, title in SIDE_NAMES.items():
-        codes = list(scheme.items.loc[scheme.items["side"] == side, "code"])
-        span = f"（{codes[0]}–{codes[-1]}）" if codes else ""
-        lines.append(f"{title}: {len(codes)}{span}")
-    if scheme.rules is not None:
-        lines.append(f"评分规则 / rules: {scheme.rules.name}（{scheme.rules.year}）已附加 / attached")
-    else:
-        lines.append("评分规则 / rules: 未附加 / not attached")
-    texts = [f for f in scheme.report if f.code == "scheme-text-disagrees"]
-    lines.append(f"原文与评分规则的出入 / text vs rules ({len(texts)}):")
-    lines.extend(f"  {f.input} {f.cell}：{f.note}" for f in texts)
-    problems = [f for f in scheme.report if f.severity != INFO]
-    if problems:
-        lines.append(f"问题 / problems ({len(problems)}):")
-        lines.extend(f"  {f.message}" for f in problems)
-    passed = scheme.ok and scheme.rules is not None
-    lines.append("检查 / checks: " + ("通过 / passed" if passed else "未通过 / failed"))
-    return lines
+__all__ = ["COLUMNS", "EXPECTED_TOTAL", "Finding", "Scheme", "SchemeError", "default_scheme_path", "is_none_mark", "norm", "read_scheme"]

@@ -8,32 +8,29 @@ the requirement (填写要求), the scheme's rule text and a 备注/依据 cell.
 A 填表说明 sheet says how to fill it in and send it back.
 
 The column headers, the 编号 codes and the 被考核单位 label are the contract for
-anyone filling the sheet by program and for `submissions.read_submissions`,
-which finds them by their text, never by position: keep them stable.
+anyone filling the sheet by program and for the reader (intake/contract.py),
+which finds them by their text, never by position: keep them stable. What to
+enter and the cell's data validation are the input kinds' (rules/inputs.py).
 """
 
 from __future__ import annotations
 
 import math
 import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
-import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from .errors import TemplateError, WriteError
 from .figures import fmt_short
+from .intake.contract import CODE_HEADER, GUIDE_SHEET, LIST_SHEET, SHEET_NAME, UNIT_LABEL, VALUE_HEADER
+from .labels import ITEM_SIDE_ZH
 from .roster import DEFAULT_ROSTER, Roster
-from .rules import YES, NO, InputSpec, RuleBook
-
-SHEET_NAME = "填报表"
-GUIDE_SHEET = "填表说明"
-LIST_SHEET = "单位名单"          # only when the roster is too long for an inline list
-CODE_HEADER = "编号"
-VALUE_HEADER = "填报值"
-UNIT_LABEL = "被考核单位"
+from .rules.inputs import requirement, validation
+from .rules.model import InputSpec, RuleBook
+from .xlsx import Book, Checked, atomic_write, template_formats
 
 # Columns of 填报表: (header, width). 编号 and 填报值 are what programs look for.
 COLUMNS = (
@@ -56,111 +53,13 @@ TITLE_ROW, UNIT_ROW, HINT_ROW, HEADER_ROW = 0, 1, 2, 3   # zero-based
 
 # Pinned so that the same scheme and roster always give the same file.
 CREATED = datetime(2022, 1, 1, 0, 0, 0)
-WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
 
-INPUT_TINT = "#FFF2CC"     # what must be filled in
-NOTE_TINT = "#DDEBF7"      # optional 备注/依据
-BAND_TINT = "#D9D9D9"
-HEADER_TINT = "#BDD7EE"
-FONT = "宋体"
 LINE_HEIGHT = 13.5         # points per wrapped line at 10 pt
 
 _NUMERALS = "一二三四五六七八九十"
-SIDE_BANDS = {"extra": "综合加分项", "major": "重大扣分项"}
-
-
-class TemplateError(ValueError):
-    """The template cannot be written (no rules for the scheme, unknown city, unwritable path)."""
 
 
 # --------------------------------------------------------------------------- what to enter
-
-def expected_text(spec: InputSpec, rules: RuleBook | None = None) -> str:
-    """What a valid value of this input looks like, in Chinese (also used in findings)."""
-    unit = f"（单位：{spec.unit}）" if spec.unit and spec.unit not in ("%", "分") else ""
-    if spec.kind == "yesno":
-        return f"“{YES}”或“{NO}”"
-    if spec.kind == "level":
-        return "“" + "”“".join(spec.levels) + "”之一"
-    if spec.kind == "count":
-        lo = spec.min or 0
-        rng = f"{lo}～{spec.max}的整数" if spec.max is not None else f"≥{lo}的整数"
-        return rng + unit
-    if spec.kind == "rank":
-        lo = spec.min if spec.min is not None else 1
-        rng = f"{lo}～{spec.max}的整数名次" if spec.max is not None else f"≥{lo}的整数名次"
-        return rng
-    if spec.kind == "amount":
-        if spec.percent:
-            hi = fmt_short(spec.max) if spec.max is not None else ""
-            return f"0～{hi}的百分数（如 4.5 或 4.5%），最多两位小数" if hi else "≥0的百分数，最多两位小数"
-        lo = fmt_short(spec.min or 0)
-        rng = f"{lo}～{fmt_short(spec.max)}的数值" if spec.max is not None else f"≥{lo}的数值"
-        return rng + "（分），最多两位小数" if spec.unit == "分" else rng + "，最多两位小数" + unit
-    if spec.kind == "score":
-        hi = fmt_short(spec.max) if spec.max is not None else "本行赋分"
-        return f"0～{hi}分的分值，最多两位小数"
-    # text
-    if spec.required_if_positive:
-        return f"文字说明（{spec.required_if_positive}大于0时必填）"
-    return "文字说明（选填）"
-
-
-def requirement(spec: InputSpec) -> str:
-    """The 填写要求 cell: how to fill this input in."""
-    if spec.kind in ("yesno", "level"):
-        return "从下拉列表选择" + expected_text(spec)
-    if spec.kind == "text":
-        return expected_text(spec)
-    text = "填" + expected_text(spec)
-    if spec.kind == "count":
-        text += "；没有的填0，不要留空"
-    return text
-
-
-def _input_message(spec: InputSpec) -> str:
-    msg = f"{spec.label}\n{requirement(spec)}"
-    return msg if len(msg) <= 250 else msg[:249] + "…"
-
-
-def _validation(spec: InputSpec, cell: str) -> dict:
-    """The Excel data validation of one input cell (Excel stops a wrong entry)."""
-    base = {
-        "input_title": f"编号 {spec.code}"[:32],
-        "input_message": _input_message(spec),
-        "error_title": "填报值不符合要求",
-        "error_message": ("应" + requirement(spec))[:250],
-        "ignore_blank": True,
-    }
-    kind = spec.kind
-    if kind == "yesno":
-        return base | {"validate": "list", "source": [YES, NO]}
-    if kind == "level":
-        return base | {"validate": "list", "source": list(spec.levels)}
-    if kind == "text":
-        return base | {"validate": "any"}
-    if kind in ("count", "rank"):
-        lo = spec.min if spec.min is not None else (1 if kind == "rank" else 0)
-        if spec.max is not None:
-            return base | {"validate": "integer", "criteria": "between", "minimum": lo, "maximum": spec.max}
-        return base | {"validate": "integer", "criteria": ">=", "value": lo}
-    # amount / score: decimals; bounds are hundredths
-    lo = (spec.min or 0) / 100
-    if kind == "amount" and spec.percent:
-        # The cell is text-formatted so "4%" stays "4%" instead of becoming
-        # 0.04; accept a number with or without the percent sign.
-        v = f'--SUBSTITUTE({cell},"%","")'
-        hi = (spec.max if spec.max is not None else 10000) / 100
-        formula = f"=AND(ISNUMBER({v}),{v}>={_num(lo)},{v}<={_num(hi)})"
-        return base | {"validate": "custom", "value": formula}
-    if spec.max is not None:
-        return base | {"validate": "decimal", "criteria": "between", "minimum": lo, "maximum": spec.max / 100}
-    return base | {"validate": "decimal", "criteria": ">=", "value": lo}
-
-
-def _num(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else repr(x)
-
 
 # --------------------------------------------------------------------------- layout
 
@@ -207,7 +106,7 @@ def template_rows(scheme) -> list[dict]:
             for spec in rule.inputs:
                 records.append({"kind": "input", "spec": spec, "code": spec.code} | shared)
     items = scheme.items.set_index("code")
-    for side, band in SIDE_BANDS.items():
+    for side, band in ITEM_SIDE_ZH.items():
         codes = [c for c, it in rules.items.items() if it.side == side]
         if not codes:
             continue
@@ -267,76 +166,21 @@ def write_template(scheme, path: str | os.PathLike, roster: Roster = DEFAULT_ROS
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise TemplateError(f"文件夹不存在 / folder does not exist: {folder}")
-    fd, tmp = tempfile.mkstemp(prefix=".~tmp-", suffix=".xlsx", dir=folder)
-    os.close(fd)
-    try:
-        _write(scheme, records, tmp, roster, city)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-class _Writer:
-    """Checks every xlsxwriter return code: a non-zero one is a bug, not a warning."""
-
-    def __init__(self, ws):
-        self.ws = ws
-
-    def __getattr__(self, name):
-        method = getattr(self.ws, name)
-
-        def call(*args, **kwargs):
-            rc = method(*args, **kwargs)
-            if isinstance(rc, int) and rc < 0:
-                raise TemplateError(f"xlsxwriter {name}{args[:2]} returned {rc}")
-            return rc
-
-        return call
+    return atomic_write(path, lambda tmp: _write(scheme, records, tmp, roster, city))
 
 
 def _write(scheme, records: list[dict], path: str, roster: Roster, city: str | None) -> None:
-    wb = xlsxwriter.Workbook(path, WORKBOOK_OPTIONS)
-    wb.set_properties({
+    book = Book(path, formats=template_formats(), properties={
         "title": f"{scheme.name}（填报表）",
         "subject": "政务公开工作考核填报表",
         "author": "assess-xlsx",
         "created": CREATED,
         "comments": "编号和填报值两列供程序读取，请勿修改编号 / the 编号 and 填报值 columns are read by program",
     })
-    base = {"font_name": FONT, "font_size": 10, "valign": "vcenter", "border": 1, "text_wrap": True}
-    f = {
-        "title": wb.add_format({"font_name": FONT, "font_size": 16, "bold": True, "align": "center", "valign": "vcenter", "text_wrap": True}),
-        "label": wb.add_format({"font_name": FONT, "font_size": 11, "bold": True, "align": "right", "valign": "vcenter"}),
-        "unit": wb.add_format({"font_name": FONT, "font_size": 11, "bold": True, "bg_color": INPUT_TINT, "border": 1, "locked": False, "align": "center", "valign": "vcenter"}),
-        "contact": wb.add_format({"font_name": FONT, "font_size": 10, "bg_color": NOTE_TINT, "border": 1, "locked": False, "valign": "vcenter"}),
-        "hint": wb.add_format({"font_name": FONT, "font_size": 10, "italic": True, "font_color": "#7F4F00", "valign": "vcenter", "text_wrap": True}),
-        "header": wb.add_format(base | {"bold": True, "bg_color": HEADER_TINT, "align": "center"}),
-        "band": wb.add_format(base | {"bold": True, "font_size": 11, "bg_color": BAND_TINT, "text_wrap": False}),
-        "code": wb.add_format(base | {"align": "center", "text_wrap": False}),
-        "cell": wb.add_format(base),
-        "center": wb.add_format(base | {"align": "center"}),
-        "input": wb.add_format(base | {"align": "center", "bg_color": INPUT_TINT, "locked": False}),
-        "input_text": wb.add_format(base | {"bg_color": INPUT_TINT, "locked": False, "num_format": "@"}),
-        "input_pct": wb.add_format(base | {"align": "center", "bg_color": INPUT_TINT, "locked": False, "num_format": "@"}),
-        "none": wb.add_format(base | {"bg_color": "#F2F2F2", "align": "center"}),
-        "note": wb.add_format(base | {"bg_color": NOTE_TINT, "locked": False}),
-        "guide_title": wb.add_format({"font_name": FONT, "font_size": 14, "bold": True}),
-        "guide_head": wb.add_format({"font_name": FONT, "font_size": 11, "bold": True, "text_wrap": True, "valign": "top"}),
-        "guide": wb.add_format({"font_name": FONT, "font_size": 10, "text_wrap": True, "valign": "top"}),
-    }
+    wb, f = book.wb, book.fmt
     ws = wb.add_worksheet(SHEET_NAME)
     guide = wb.add_worksheet(GUIDE_SHEET)
-    w = _Writer(ws)
+    w = Checked(ws)
     widths = [width for _, width in COLUMNS]
     for c, width in enumerate(widths):
         w.set_column(c, c, width)
@@ -393,7 +237,7 @@ def _write(scheme, records: list[dict], path: str, roster: Roster, city: str | N
     ws.protect("", {"format_cells": True, "format_columns": True, "format_rows": True})
     ws.activate()
 
-    _write_guide(_Writer(guide), guide, f, scheme, roster)
+    _write_guide(Checked(guide), guide, f, scheme, roster)
     wb.close()
 
 
@@ -432,13 +276,13 @@ def _write_group(w, f, r: int, group: list[dict], widths: list[int], value_col: 
         spec: InputSpec = rec["spec"]
         req = requirement(spec)
         w.write_string(row, 5, spec.label, f["cell"])
-        fmt_name = "input_text" if spec.kind == "text" else ("input_pct" if spec.percent else "input")
+        fmt_name = spec.type.template_format(spec)
         w.write_blank(row, value_col, None, f[fmt_name])
         cell = xl_rowcol_to_cell(row, value_col)
-        w.data_validation(row, value_col, row, value_col, _validation(spec, cell))
+        w.data_validation(row, value_col, row, value_col, validation(spec, cell))
         w.write_string(row, 7, req, f["cell"])
         w.write_blank(row, 9, None, f["note"])
-        own_lines.append(max(_lines(spec.label, widths[5]), _lines(req, widths[7]), 2 if spec.kind == "text" else 1))
+        own_lines.append(max(_lines(spec.label, widths[5]), _lines(req, widths[7]), spec.type.template_lines))
     # Heights: each row fits its own texts; the merged texts spread over the group.
     extra = max(0, shared_lines - sum(own_lines))
     for k, lines in enumerate(own_lines):
@@ -461,7 +305,7 @@ def _unit_validation(wb, roster: Roster) -> dict:
     lst = wb.add_worksheet(LIST_SHEET)
     for k, name in enumerate(names):
         if lst.write_string(k, 0, name) < 0:
-            raise TemplateError(f"cannot write unit {name!r}")
+            raise WriteError(f"cannot write unit {name!r}")
     lst.hide()
     return opts | {"source": f"='{LIST_SHEET}'!$A$1:$A${len(names)}"}
 

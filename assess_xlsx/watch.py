@@ -3,8 +3,10 @@
 Polling, not OS notifications: it works the same on a network share, in a
 synced folder and on every platform, and needs no extra package. A change is
 acted on only once the folder has been still for `settle` seconds, so a file
-still being copied (its size or time still moving) is not read half-written;
-Office lock files (~$…), hidden and temporary files are ignored.
+still being copied (its size or time still moving) is not read half-written.
+A change counts when it is to a file the reader reads: the one rule of
+intake/contract.py (Office lock files ~$…, hidden files and anything not a
+workbook, .tmp and .part downloads among them, are ignored by both).
 """
 
 from __future__ import annotations
@@ -14,16 +16,14 @@ import time
 from pathlib import Path
 from typing import Callable
 
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".ods"}
+from .intake.contract import is_workbook_name
 
 Snapshot = dict[str, tuple[int, int]]
 
 
 def is_candidate(name: str) -> bool:
-    """Files whose arrival should trigger a run: workbooks, not lock or temp files."""
-    if name.startswith(("~$", ".", "~")) or name.endswith((".tmp", ".part", ".crdownload")):
-        return False
-    return Path(name).suffix.lower() in WORKBOOK_SUFFIXES
+    """Files whose arrival should trigger a run: the workbooks the reader reads."""
+    return is_workbook_name(name)
 
 
 def folder_state(folder: Path) -> Snapshot:

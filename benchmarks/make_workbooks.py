@@ -126,7 +126,7 @@ class Package:
     def __init__(self, template: Path):
         from python_calamine import CalamineWorkbook
 
-        from assess_xlsx.template import CODE_HEADER, SHEET_NAME, UNIT_LABEL, VALUE_HEADER
+        from assess_xlsx.intake.contract import CODE_HEADER, SHEET_NAME, UNIT_LABEL, VALUE_HEADER
 
         with zipfile.ZipFile(template) as zf:
             self.names = [i.filename for i in zf.infolist()]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from assess_xlsx.template import CODE_HEADER, GUIDE_SHEET, SHEET_NAME, UNIT_LABEL, VALUE_HEADER
+from assess_xlsx.intake.contract import CODE_HEADER, GUIDE_SHEET, SHEET_NAME, UNIT_LABEL, VALUE_HEADER
 
 FORMATS = ("xlsx", "xlsm", "xls", "ods")
 

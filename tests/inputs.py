@@ -18,7 +18,8 @@ import pandas as pd
 
 from assess_xlsx.findings import Report
 from assess_xlsx.roster import DEFAULT_ROSTER, Roster
-from assess_xlsx.submissions import VALUE_COLUMNS, Submissions, normalise
+from assess_xlsx.intake import VALUE_COLUMNS, Submissions
+from assess_xlsx.rules.inputs import normalise
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from sample_cities import CLEAN as CLEAN_INPUTS  # noqa: E402

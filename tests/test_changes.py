@@ -41,7 +41,7 @@ def test_status_changes(scheme):
     log = diff(old, new)
     yq = log.cities[(log.cities["city"] == "阳泉市") & (log.cities["code"] == "")]
     assert list(zip(yq["label"], yq["old"], yq["new"])) == [
-        ("状态", "已计分", "数据有误未计分"), ("总分", "100.00", ""), ("名次", "1", ""), ("等次", "优秀", "")]
+        ("状态", "已计分", "数据有误"), ("总分", "100.00", ""), ("名次", "1", ""), ("等次", "优秀", "")]
 
 
 def test_pack_round_trip_and_long_text_is_chunked(scheme):

@@ -44,7 +44,7 @@ def test_clean_folder_exits_0(template, valid, tmp_path, two_units):
         "乙市.ods：乙市，读取 88 项，问题 0 个 / 88 inputs read, 0 problem(s)",
         "甲市.xlsx：甲市，读取 88 项，问题 0 个 / 88 inputs read, 0 problem(s)",
         "",
-        "结果 / Result：2 个单位可评分，0 个单位有错误，0 个单位未交 / 2 ready, 0 rejected, 0 missing",
+        "结果 / Result：2 个单位可评分，0 个单位数据有误，0 个单位未提交 / 2 ready, 0 rejected, 0 missing",
     ]
     assert result.exit_code == 0
 
@@ -66,9 +66,9 @@ def test_problems_and_missing_units_exit_1(template, valid, tmp_path):
         "  太原市.xlsx 填报表!G97：10.6a（1.00）大于0，须在 10.6b 填写情形说明 / 10.6a（1.00） is above 0: explain it in 10.6b",
         "  晋中市.xlsx：文件是空的（0字节），无法读取 / the file is empty (0 bytes)",
         "",
-        "未交 / Missing（8）：大同市、长治市、晋城市、朔州市、运城市、忻州市、临汾市、吕梁市",
+        "未提交 / Missing（8）：大同市、长治市、晋城市、朔州市、运城市、忻州市、临汾市、吕梁市",
         "",
-        "结果 / Result：0 个单位可评分，3 个单位有错误，8 个单位未交 / 0 ready, 3 rejected, 8 missing",
+        "结果 / Result：0 个单位可评分，3 个单位数据有误，8 个单位未提交 / 0 ready, 3 rejected, 8 missing",
     ]
     assert result.exit_code == 1
 
@@ -77,9 +77,9 @@ def test_only_missing_units_exit_1(template, valid, tmp_path, two_units):
     fill_workbook(template, tmp_path / "甲市.xlsx", valid, city="甲市")
     result = run(tmp_path, "--roster", two_units)
     assert result.output.splitlines()[-3:] == [
-        "未交 / Missing（1）：乙市",
+        "未提交 / Missing（1）：乙市",
         "",
-        "结果 / Result：1 个单位可评分，0 个单位有错误，1 个单位未交 / 1 ready, 0 rejected, 1 missing",
+        "结果 / Result：1 个单位可评分，0 个单位数据有误，1 个单位未提交 / 1 ready, 0 rejected, 1 missing",
     ]
     assert result.exit_code == 1
 
@@ -113,9 +113,9 @@ def test_empty_folder(tmp_path, two_units):
     assert result.output.splitlines() == [
         "文件夹中没有文件 / the folder holds no file",
         "",
-        "未交 / Missing（2）：甲市、乙市",
+        "未提交 / Missing（2）：甲市、乙市",
         "",
-        "结果 / Result：0 个单位可评分，0 个单位有错误，2 个单位未交 / 0 ready, 0 rejected, 2 missing",
+        "结果 / Result：0 个单位可评分，0 个单位数据有误，2 个单位未提交 / 0 ready, 0 rejected, 2 missing",
     ]
     assert result.exit_code == 1
 
@@ -131,6 +131,6 @@ def test_a_bad_roster_file_is_explained(tmp_path):
     roster = tmp_path / "名单.txt"
     roster.write_text("甲市\n甲市\n", encoding="utf-8")
     result = run(tmp_path, "--roster", roster)
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "名单第2行“甲市”重复 / line 2: '甲市' listed twice" in result.output
     assert "提示 / hint" in result.output

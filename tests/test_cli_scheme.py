@@ -146,10 +146,10 @@ def test_usage_errors_exit_2(tmp_path):
     assert run("--nonsense").exit_code == 2
 
 
-def test_unreadable_table_exits_1(tmp_path):
+def test_unreadable_table_exits_2(tmp_path):
     (tmp_path / "t.xlsx").write_bytes(b"not a workbook")
     result = run(str(tmp_path / "t.xlsx"))
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "考核方案文件无法读取" in result.stderr and "cannot read the scheme table" in result.stderr
 
 

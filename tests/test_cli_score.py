@@ -46,7 +46,7 @@ def test_score_samples_json(tmp_path):
     result = run(folder, "--json", out)
     assert result.exit_code == 0, result.output
     assert result.output == RANKING + (
-        "结果 / Result：11 个单位已评分，0 个单位数据有误未评分，0 个单位未提交 / 11 scored, 0 rejected, 0 missing\n"
+        "结果 / Result：11 个单位已计分，0 个单位数据有误，0 个单位未提交 / 11 scored, 0 rejected, 0 missing\n"
         f"已写入 / written：{tmp_path / '考核结果.xlsx'}\n"
     )
     data = json.loads(out.read_text(encoding="utf-8"))
@@ -78,7 +78,7 @@ def test_rejected_and_missing_exit_1(tmp_path):
     lines = result.output.splitlines()[:-1]   # the last line: where the workbook went
     assert lines[-4].startswith("  -  阳泉市  填报数据有 2 处错误，未计分、未排名 / 2 error(s) in the data; not scored or ranked。首个 / first：阳泉市.xlsx 填报表!G")
     assert lines[-3:-1] == ["  -  长治市  未提交填报表 / no workbook received", "  -  临汾市  未提交填报表 / no workbook received"]
-    assert lines[-1] == "结果 / Result：8 个单位已评分，1 个单位数据有误未评分，2 个单位未提交 / 8 scored, 1 rejected, 2 missing"
+    assert lines[-1] == "结果 / Result：8 个单位已计分，1 个单位数据有误，2 个单位未提交 / 8 scored, 1 rejected, 2 missing"
     data = {c["city"]: c for c in json.loads(out.read_text(encoding="utf-8"))["cities"]}
     assert data["阳泉市"]["status"] == "rejected"
     assert {(p["file"], p["cell"], p["code"]) for p in data["阳泉市"]["problems"]} == {
@@ -95,6 +95,6 @@ def test_usage_errors_exit_2(tmp_path):
 def test_json_to_missing_folder_fails_cleanly(tmp_path):
     folder = inbox(tmp_path)
     result = run(folder, "--json", tmp_path / "no" / "r.json")
-    assert result.exit_code == 1
-    assert "无法写入 / cannot write" in result.output
+    assert result.exit_code == 2
+    assert f"输出文件夹不存在：{tmp_path / 'no'} / the output folder does not exist" in result.output
     assert not list((tmp_path).glob("**/*.tmp"))

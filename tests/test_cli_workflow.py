@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from assess_xlsx.cli import cli
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-SUMMARY_OK = "结果 / Result：11 个单位已评分，0 个单位数据有误未评分，0 个单位未提交 / 11 scored, 0 rejected, 0 missing"
+SUMMARY_OK = "结果 / Result：11 个单位已计分，0 个单位数据有误，0 个单位未提交 / 11 scored, 0 rejected, 0 missing"
 
 
 def copy_samples(tmp_path: Path, names=None) -> Path:
@@ -110,7 +110,7 @@ def test_rank_change_names_both_cities(tmp_path):
 def test_output_inside_inbox_refused(tmp_path):
     inbox = copy_samples(tmp_path, {"太原市.xlsx"})
     result = score(inbox, "-o", inbox / "r.xlsx")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output.startswith(f"Error: 输出文件不能放在交回文件夹中（{inbox / 'r.xlsx'}）")
     assert not (inbox / "r.xlsx").exists()
 
@@ -131,7 +131,7 @@ def test_missing_cities_exit_1_but_written(tmp_path):
     result = score(inbox)
     assert result.exit_code == 1
     assert result.output.splitlines()[-2] == (
-        "结果 / Result：1 个单位已评分，0 个单位数据有误未评分，10 个单位未提交 / 1 scored, 0 rejected, 10 missing")
+        "结果 / Result：1 个单位已计分，0 个单位数据有误，10 个单位未提交 / 1 scored, 0 rejected, 10 missing")
     assert (tmp_path / "考核结果.xlsx").exists()
 
 
@@ -149,7 +149,7 @@ def test_read_only_output_fails_and_keeps_it(tmp_path):
     out.chmod(0o444)
     try:
         result = score(inbox)
-        assert result.exit_code == 1
+        assert result.exit_code == 2
         assert f"Error: 输出文件为只读，未覆盖：{out}" in result.output
         assert out.read_bytes() == b"old"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["交回", "考核结果.xlsx"]
@@ -160,7 +160,7 @@ def test_read_only_output_fails_and_keeps_it(tmp_path):
 def test_output_folder_missing(tmp_path):
     inbox = copy_samples(tmp_path, {"太原市.xlsx"})
     result = score(inbox, "-o", tmp_path / "没有这个文件夹" / "r.xlsx")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert f"Error: 输出文件夹不存在：{tmp_path / '没有这个文件夹'}" in result.output
 
 
@@ -187,12 +187,12 @@ def test_watch_rescores_when_a_file_is_added(tmp_path):
     lines: list[str] = []
     try:
         deadline = time.monotonic() + 60
-        _read_until(proc, "已评分 10，数据有误 0，未提交 1", lines, deadline)
+        _read_until(proc, "已计分 10，数据有误 0，未提交 1", lines, deadline)
         assert lines[0] == f"正在监视 / watching {inbox}（按 Ctrl-C 停止 / Ctrl-C to stop）"
         shutil.copy(SAMPLES / "吕梁市.xlsx", inbox / "~$吕梁市.xlsx")     # a lock file: ignored
         shutil.copy(SAMPLES / "吕梁市.xlsx", inbox / "吕梁市.xlsx")
-        _read_until(proc, "已评分 11", lines, deadline)
-        assert "新增 / added: 吕梁市.xlsx → 已评分 11，数据有误 0，未提交 0，6 个单位有变化 / 6 unit(s) changed" in lines[-1]
+        _read_until(proc, "已计分 11", lines, deadline)
+        assert "新增 / added: 吕梁市.xlsx → 已计分 11，数据有误 0，未提交 0，6 个单位有变化 / 6 unit(s) changed" in lines[-1]
         # 吕梁市 (98.00) ties 临汾市 for 5th: 大同、朔州、运城、阳泉、忻州 each move down one.
         _read_until(proc, "吕梁市：状态 未提交 → 已计分", lines, deadline)
         proc.send_signal(signal.SIGINT)
@@ -210,7 +210,7 @@ def test_watch_rescores_when_a_file_is_added(tmp_path):
 # --------------------------------------------------------------------------- feedback
 
 def test_reader_reports_progress_per_workbook(scheme):
-    from assess_xlsx.submissions import read_submissions
+    from assess_xlsx.intake import read_submissions
 
     calls = []
     read_submissions(SAMPLES, scheme, progress=lambda done, total: calls.append((done, total)))

@@ -1,6 +1,6 @@
 """Reading many workbooks fast gives the same answers as reading them one by one.
 
-The pool of assess_xlsx/parallel.py against the serial loop, on a generated
+The pool of assess_xlsx/intake/extract.py against the serial loop, on a generated
 folder with trouble in it; the quick look at plain sheets against the full
 cell-by-cell scan; normalising each (input, value) pair once against
 normalising every cell; the roster lookups against searching every unit.
@@ -19,8 +19,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assess_xlsx import parallel
-from assess_xlsx import submissions as S
+from assess_xlsx import roster as R
+from assess_xlsx.intake import extract as parallel
+from assess_xlsx.intake import guard as G
+from assess_xlsx.intake import validate as V
+from assess_xlsx.rules import inputs as I
 from assess_xlsx.roster import Roster, read_roster
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +60,7 @@ def _same(a, b):
 
 def test_pool_reads_what_the_serial_loop_reads(scheme, folder, monkeypatch):
     inbox, roster = folder
-    serial = S.read_submissions(inbox, scheme, roster=roster)
+    serial = V.read_submissions(inbox, scheme, roster=roster)
     assert not parallel.use_pool(len(serial.files) - 1)   # 41 workbooks: below the threshold
     assert len(serial.missing) == 1 and len(serial.values) > 39 * 80
     assert {"file-empty", "city-unknown", "file-skipped-other"} <= {f.code for f in serial.report}
@@ -68,7 +71,7 @@ def test_pool_reads_what_the_serial_loop_reads(scheme, folder, monkeypatch):
     monkeypatch.setattr(parallel, "cores", lambda: 2)
     monkeypatch.setattr(parallel, "read_in_pool", lambda *a, **k: calls.append(1) or real(*a, **k))
     seen = []
-    pooled = S.read_submissions(inbox, scheme, roster=roster, progress=lambda done, total: seen.append((done, total)))
+    pooled = V.read_submissions(inbox, scheme, roster=roster, progress=lambda done, total: seen.append((done, total)))
     assert calls == [1]
     assert seen[-1] == (41, 41) and [d for d, _ in seen] == list(range(1, 42))
     _same(serial, pooled)
@@ -84,27 +87,27 @@ def _die_in_a_worker(job):
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
 def test_a_dead_worker_leaves_the_rest_to_the_caller(scheme, folder, monkeypatch):
     inbox, roster = folder
-    serial = S.read_submissions(inbox, scheme, roster=roster)
+    serial = V.read_submissions(inbox, scheme, roster=roster)
     monkeypatch.setattr(parallel, "_read_one", _die_in_a_worker)
     monkeypatch.setattr(parallel, "_context", lambda: multiprocessing.get_context("fork"))
     monkeypatch.setattr(parallel, "PARALLEL_MIN_FILES", 4)
     monkeypatch.setattr(parallel, "cores", lambda: 2)
-    _same(serial, S.read_submissions(inbox, scheme, roster=roster))
+    _same(serial, V.read_submissions(inbox, scheme, roster=roster))
 
 
 # --------------------------------------------------------------------------- the quick look at a sheet
 
 def _full_scan(body: bytes, monkeypatch) -> dict:
-    facts = S.ZipFacts()
+    facts = G.ZipFacts()
     with monkeypatch.context() as m:
-        m.setattr(S, "_plain_sheet_fits", lambda body: False)
-        S._measure_xlsx(body, "填报表", facts)
+        m.setattr(G, "_plain_sheet_fits", lambda body: False)
+        G._measure_xlsx(body, "填报表", facts)
     return vars(facts)
 
 
 def _quick(body: bytes) -> dict:
-    facts = S.ZipFacts()
-    S._measure_xlsx(body, "填报表", facts)
+    facts = G.ZipFacts()
+    G._measure_xlsx(body, "填报表", facts)
     return vars(facts)
 
 
@@ -142,9 +145,9 @@ def test_plain_sheets_take_the_shortcut_and_agree(scheme, folder, monkeypatch):
             bodies += [zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/")]
     assert len(bodies) >= 4
     for body in bodies:      # generated (xlsxwriter) and openpyxl-written sheets
-        assert S._plain_sheet_fits(body)
-        assert _quick(body) == _full_scan(body, monkeypatch) == vars(S.ZipFacts())
-    assert not S._plain_sheet_fits(_sheet(PLAIN + ODD["far"]))
+        assert G._plain_sheet_fits(body)
+        assert _quick(body) == _full_scan(body, monkeypatch) == vars(G.ZipFacts())
+    assert not G._plain_sheet_fits(_sheet(PLAIN + ODD["far"]))
     assert _quick(_sheet(PLAIN + ODD["far"]))["too_large"] == {"填报表": (16384 * 1048576, "XFD1048576")}
 
 
@@ -169,21 +172,21 @@ def test_normalising_each_pair_once_is_normalising_every_cell(scheme):
     pairs = [(rng.choice(codes), rng.choice(values)) for _ in range(500)]
     c = pd.Series([p[0] for p in pairs], index=np.arange(1000, 1500))
     v = pd.Series([p[1] for p in pairs], index=c.index, dtype=object)
-    once = S.normalise(c, v, scheme.rules)
-    pd.testing.assert_frame_equal(once, S._normalise_each(c, v, scheme.rules))
+    once = I.normalise(c, v, scheme.rules)
+    pd.testing.assert_frame_equal(once, I._normalise_each(c, v, scheme.rules))
     assert once.loc[c.index[v.map(lambda x: type(x) is float and str(x) == "-0.0")], "raw"].eq("-0").all()
 
 
 # --------------------------------------------------------------------------- roster lookups
 
 def _match_every_unit(text, roster):
-    t = S._norm(text)
-    return next((u for u in roster.units if t in (u, S._short(u))), None)
+    t = R._norm(text)
+    return next((u for u in roster.units if t in (u, R._short(u))), None)
 
 
 def _file_every_unit(name, roster):
-    stem = S._norm(Path(name).stem)
-    found = {u for u in roster.units if u in stem or S._short(u) in stem}
+    stem = R._norm(Path(name).stem)
+    found = {u for u in roster.units if u in stem or R._short(u) in stem}
     return found.pop() if len(found) == 1 else None
 
 
@@ -194,9 +197,9 @@ def test_roster_lookups_agree_with_searching_every_unit():
     ]
     rng = random.Random(5)
     for roster in rosters:
-        pool = list(roster.units) + [S._short(u) for u in roster.units] + ["晋", "中市", "2022年", "（市发改委）", " 太 原 市 "]
+        pool = list(roster.units) + [R._short(u) for u in roster.units] + ["晋", "中市", "2022年", "（市发改委）", " 太 原 市 "]
         for _ in range(2000):
             text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 3)))
-            assert S.match_unit(text, roster) == _match_every_unit(text, roster), text
+            assert R.match_unit(text, roster) == _match_every_unit(text, roster), text
             name = text + rng.choice([".xlsx", ".x.xlsx", ""])
-            assert S.unit_from_filename(name, roster) == _file_every_unit(name, roster), name
+            assert R.unit_from_filename(name, roster) == _file_every_unit(name, roster), name

@@ -95,7 +95,7 @@ def test_unranked_units_listed_with_reason(scheme, tmp_path):
     ws = openpyxl.load_workbook(path)["总排名"]
     assert ws["A6"].value == "未排名单位（11 个）"
     r = find_row(ws, 2, "阳泉市")
-    assert ws.cell(r, 3).value == "有错误未计分"
+    assert ws.cell(r, 3).value == "数据有误"
     assert ws.cell(r, 4).value.startswith("填报数据有 2 处错误，未计分")
     assert "阳泉市.xlsx 填报表!G16" in ws.cell(r, 4).value
     r = find_row(ws, 2, "太原市")
@@ -171,13 +171,13 @@ def test_files_sheet_lists_every_problem(scheme, tmp_path):
     path = write_workbook(result, tmp_path / "r.xlsx", created=CREATED)
     rows = rows_of(openpyxl.load_workbook(path)["提交情况"])
     by_unit = {r[0]: r for r in rows[3:14]}
-    assert by_unit["阳泉市"][1:5] == ["阳泉市.xlsx", "有错误未计分", 88, 2]
+    assert by_unit["阳泉市"][1:5] == ["阳泉市.xlsx", "数据有误", 88, 2]
     assert by_unit["太原市"][1:5] == ["（无）", "未提交", 0, 0]
     problems = {(r[1], r[2], r[3], r[5]) for r in rows if r[0] == "错误"}
     assert ("阳泉市.xlsx", "填报表", "G16", "2.1.2a") in problems
     assert ("忻州市.xlsx", "填报表", "G6", "1.1.1a") in problems
     assert ("临汾市.xlsx", "填报表", "G58", "4.1.1a") in problems
-    assert len(problems) == len(result.submissions.report.errors)
+    assert len(problems) == len(result.findings.errors)
 
 
 def test_about_sheet_hashes(samples_book):
@@ -342,7 +342,7 @@ def test_per_city_workbooks(samples_result, scheme, tmp_path):
     rejected = score_folder(SAMPLES / "with-errors", scheme, DEFAULT_ROSTER)
     write_per_city(rejected, tmp_path / "错", created=CREATED)
     ws = openpyxl.load_workbook(tmp_path / "错" / "忻州市.xlsx")["得分情况"]
-    assert (ws["A3"].value, ws["C3"].value) == ("状态", "有错误未计分")
+    assert (ws["A3"].value, ws["C3"].value) == ("状态", "数据有误")
     assert ws["C4"].value.startswith("填报数据有 3 处错误")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assess_xlsx.scoring import score
-from assess_xlsx.submissions import read_submissions
+from assess_xlsx.intake import read_submissions
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
@@ -67,7 +67,7 @@ def test_samples_have_a_tie_in_an_indicator_and_full_marks(result):
 
 
 def test_one_city_filled_by_two_departments(result):
-    files = result.submissions.files
+    files = result.files
     assert sorted(files.loc[files["city"] == "大同市", "file"]) == ["大同市（市发改委）.xlsx", "大同市（市政府办）.xlsx"]
     audit = result.audit[(result.audit["city"] == "大同市")].set_index("code")
     assert audit.at["3.3.10", "sources"].startswith("大同市（市发改委）.xlsx 填报表!G")

@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from assess_xlsx.roster import Roster
-from assess_xlsx.scoring import ScoringError, Settings, result_as_dict, score
+from assess_xlsx.errors import ScoringError
+from assess_xlsx.export import result_as_dict
+from assess_xlsx.scoring import Settings, score
 from inputs import submissions_from
 
 PREFECTURE, CAPITAL = "大同市", "太原市"

@@ -15,8 +15,9 @@ from openpyxl import load_workbook
 from fill import fill_grid, fill_workbook, locate, read_grid, valid_values, write_grid
 
 from assess_xlsx.roster import DEFAULT_ROSTER
-from assess_xlsx.submissions import FILE_COLUMNS, VALUE_COLUMNS, SubmissionsError, read_submissions
-from assess_xlsx.template import SHEET_NAME, write_template
+from assess_xlsx.intake import FILE_COLUMNS, VALUE_COLUMNS, SubmissionsError, read_submissions
+from assess_xlsx.intake.contract import SHEET_NAME
+from assess_xlsx.template import write_template
 
 FORMATS = ("xlsx", "xls", "ods")
 

@@ -5,7 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assess_xlsx.figures import fmt
-from assess_xlsx.submissions import match_unit, normalise, unit_from_filename
+from assess_xlsx.roster import match_unit, unit_from_filename
+from assess_xlsx.rules.inputs import normalise
 from assess_xlsx.roster import DEFAULT_ROSTER
 
 FULL_WIDTH = str.maketrans("0123456789.,%", "０１２３４５６７８９．，％")

@@ -8,7 +8,9 @@ from openpyxl import load_workbook
 
 from assess_xlsx.cli import cli
 from assess_xlsx.roster import Roster
-from assess_xlsx.template import GUIDE_SHEET, LIST_SHEET, SHEET_NAME, TemplateError, write_template
+from assess_xlsx.errors import TemplateError
+from assess_xlsx.intake.contract import GUIDE_SHEET, LIST_SHEET, SHEET_NAME
+from assess_xlsx.template import write_template
 
 COMMITTED = Path(__file__).resolve().parent.parent / "templates" / "scoresheet_template.xlsx"
 

@@ -14,7 +14,8 @@ import pytest
 from fill import fill_workbook, locate, read_grid
 
 from assess_xlsx.roster import DEFAULT_ROSTER
-from assess_xlsx.template import SHEET_NAME, write_template
+from assess_xlsx.intake.contract import SHEET_NAME
+from assess_xlsx.template import write_template
 
 from .corpus import BASELINE_FIGURES, Case, run_inbox, values_of
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from fill import fill_workbook, read_grid
 
 from assess_xlsx.scoring import score
-from assess_xlsx.submissions import read_submissions
+from assess_xlsx.intake import read_submissions
 
 # What "a city's figures" means when comparing a case with the clean run.
 FIGURES = ["status", "base", "bonus", "extra", "major", "total"]

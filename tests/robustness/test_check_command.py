@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from assess_xlsx.cli import cli
-from assess_xlsx.template import SHEET_NAME
+from assess_xlsx.intake.contract import SHEET_NAME
 
 from .corpus import rezip, sheet_part, snapshot, zip_parts
 
@@ -55,5 +55,5 @@ def test_check_reports_every_bad_file_and_goes_on(case, row_of):
         "大同市.xlsx", "太原市.xlsx", f"晋城市.xlsx {SHEET_NAME}!{row_of['3.3.8a']}", "长治市.xlsx", "阳泉市.xlsx"]
     assert "文件是空的" in problems[0] and "文件不完整" in problems[1] and "没有保存计算结果" in problems[2]
     assert "DOCTYPE" in problems[3] and "密码" in problems[4]
-    assert lines[-1] == ("结果 / Result：5 个单位可评分，5 个单位有错误，1 个单位未交 / "
+    assert lines[-1] == ("结果 / Result：5 个单位可评分，5 个单位数据有误，1 个单位未提交 / "
                          "5 ready, 5 rejected, 1 missing")

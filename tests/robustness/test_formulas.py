@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from fill import fill_grid, locate, write_grid
 
-from assess_xlsx.template import SHEET_NAME
+from assess_xlsx.intake.contract import SHEET_NAME
 
 from .corpus import rezip, sheet_part, values_of, write_xlsxwriter, zip_parts
 

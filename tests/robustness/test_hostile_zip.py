@@ -18,7 +18,7 @@ import pytest
 
 from .corpus import Stream, build_zip, inflate_prefix, repeated_stream, rezip, sheet_part, write_xlsxwriter, zip_parts
 
-from assess_xlsx.submissions import MAX_PART_BYTES, MAX_SHEET_CELLS, MAX_XML_BYTES, MAX_ZIP_ENTRIES
+from assess_xlsx.intake.guard import MAX_PART_BYTES, MAX_SHEET_CELLS, MAX_XML_BYTES, MAX_ZIP_ENTRIES
 
 SPOILT = "太原市"
 NAME = f"{SPOILT}.xlsx"
@@ -124,7 +124,7 @@ def test_a_file_over_the_size_limit_is_not_read(case):
 MEMORY_SCRIPT = textwrap.dedent("""
     import json, resource, sys
     from assess_xlsx.scheme import read_scheme
-    from assess_xlsx.submissions import read_submissions
+    from assess_xlsx.intake import read_submissions
     sub = read_submissions(sys.argv[1], read_scheme())
     print(json.dumps({"peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                       "found": sorted([f.file, f.code] for f in sub.report)}))

@@ -17,9 +17,10 @@ from click.testing import CliRunner
 
 from .corpus import rezip, sheet_part, zip_parts
 
-from assess_xlsx import submissions as S
+from assess_xlsx.intake import guard as G
+from assess_xlsx.intake import validate as V
 from assess_xlsx.cli import cli
-from assess_xlsx.template import CODE_HEADER, SHEET_NAME
+from assess_xlsx.intake.contract import CODE_HEADER, SHEET_NAME
 
 SPOILT = "太原市"
 NAME = f"{SPOILT}.xlsx"
@@ -83,7 +84,7 @@ def test_an_unusual_sheet_mapping_checks_every_sheet_up_front(case):
 
 def test_which_sheets_wait(case):
     clean = case.clean_bytes(SPOILT)
-    facts = S.inspect_zip(clean)
+    facts = G.inspect_zip(clean)
     assert facts.order == (SHEET_NAME, GUIDE)
     assert list(facts.later) == [GUIDE]                       # the input sheet is inspected at once
     facts.settle([SHEET_NAME, GUIDE])                         # as calamine lists them: 填表说明 still waits
@@ -98,7 +99,7 @@ def test_calamine_gets_the_checked_parts_unzipped(case):
     from python_calamine import CalamineWorkbook
 
     clean = case.clean_bytes(SPOILT)
-    facts = S.inspect_zip(clean)
+    facts = G.inspect_zip(clean)
     with zipfile.ZipFile(io.BytesIO(facts.parse)) as repacked, zipfile.ZipFile(io.BytesIO(clean)) as original:
         assert repacked.testzip() is None
         assert [i.filename for i in repacked.infolist()] == [i.filename for i in original.infolist()]
@@ -136,8 +137,8 @@ def _sheet_with(clean: bytes, xml: str) -> bytes:
 def test_cells_are_measured_where_calamine_puts_them(case):
     clean = case.clean_bytes(SPOILT)
     for name, xml in CELL_AT_ZZ5000.items():
-        facts = S.ZipFacts()
-        S._measure_xlsx(_sheet_with(clean, xml), SHEET_NAME, facts)
+        facts = G.ZipFacts()
+        G._measure_xlsx(_sheet_with(clean, xml), SHEET_NAME, facts)
         assert facts.too_large == {SHEET_NAME: (5000 * 702, "ZZ5000")}, name
 
 
@@ -147,8 +148,8 @@ def test_references_beyond_three_letters_or_seven_digits(case):
         ('<row r="300"><c r="AAAA120"><v>1</v></c></row>', "AAAA120", 120 * 18279),
         ('<row r="300"><c r="A12345678"><v>1</v></c></row>', "K12345678", 12345678 * 11),
     ]:
-        facts = S.ZipFacts()
-        S._measure_xlsx(_sheet_with(clean, xml), SHEET_NAME, facts)
+        facts = G.ZipFacts()
+        G._measure_xlsx(_sheet_with(clean, xml), SHEET_NAME, facts)
         assert facts.too_large == {SHEET_NAME: (cells, far)}, xml
 
 
@@ -164,8 +165,8 @@ def test_comments_and_instructions_are_read_as_calamine_reads_them(case):
         (f"<!-- {far} -->", False),                    # inside the comment: calamine skips it
         (f'</x a=">{far}<y b=">', False),              # inside an end tag's quoted value: skipped too
     ]:
-        facts = S.ZipFacts()
-        S._measure_xlsx(_sheet_with(clean, f'<row r="300">{xml}</row>'), SHEET_NAME, facts)
+        facts = G.ZipFacts()
+        G._measure_xlsx(_sheet_with(clean, f'<row r="300">{xml}</row>'), SHEET_NAME, facts)
         assert (facts.too_large == {SHEET_NAME: (5000 * 702, "ZZ5000")}) is refused, xml
 
 
@@ -193,7 +194,7 @@ def test_a_skipped_file_named_in_gbk_is_shown_decoded(scheme, tmp_path):
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
     lines = result.output.splitlines()
     assert lines[0].startswith("旧版：") and lines[1].startswith("说明.txt：")
-    sub = S.read_submissions(inbox, scheme)
+    sub = V.read_submissions(inbox, scheme)
     assert sub.files["file"].tolist() == ["旧版", "说明.txt"]
     assert sorted((f.file, f.code) for f in sub.report) == [("旧版", "file-skipped-folder"), ("说明.txt", "file-skipped-other")]
 
@@ -202,5 +203,5 @@ def test_zip_facts_keep_nothing_of_a_file_without_waiting_sheets():
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         zf.writestr("content.xml", "<x/>")
-    facts = S.inspect_zip(buf.getvalue())
+    facts = G.inspect_zip(buf.getvalue())
     assert facts.later == {} and facts.zip is None and facts.data == b""

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 
 from fill import fill_grid, locate, write_grid
 
-from assess_xlsx.template import GUIDE_SHEET, SHEET_NAME
+from assess_xlsx.intake.contract import GUIDE_SHEET, SHEET_NAME
 
 from .corpus import values_of
 

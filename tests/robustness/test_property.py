@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from fill import fill_grid, locate, write_grid
 
 from assess_xlsx.findings import ERROR, MESSAGES
-from assess_xlsx.template import SHEET_NAME
+from assess_xlsx.intake.contract import SHEET_NAME
 
 from .corpus import run_inbox, values_of
 

@@ -1,0 +1,409 @@
+"""Extraction: a folder of filled score sheets into one record per file.
+
+`read_folder(folder, inputs, roster, report)` scans the folder (the contract
+says which entries are workbooks), opens every workbook read-only with
+python-calamine after the hostile-file guard has inspected it, finds the
+input sheet by its header row (a row holding 编号 and 填报值), reads each
+input by its code (never by position) and works out which unit the file is
+for. Problems are Findings added to the Report; nothing is raised for a bad
+file, which is reported while the rest go on. Each file is read once into a
+list of (code, value, cell) records; validate.py works on them as columns.
+
+Many workbooks are read on every core: past PARALLEL_MIN_FILES workbooks
+`read_in_pool` reads them in worker processes, one per core, and gives back
+what the serial loop would have made: the same `_FileRead` records and the
+same findings, in file order. A process rather than a thread per core:
+calamine lets go of the GIL while it parses, but the zip inspection and the
+reading of rows around it are Python, which does not. Below the threshold the
+workers cost more to start than they save.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import multiprocessing
+import os
+import re
+import sys
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xlsxwriter.utility import xl_col_to_name
+
+from ..findings import Report
+from ..roster import Roster, _norm, match_unit, unit_from_filename
+from ..rules.inputs import _as_text, expected_text
+from .contract import CODE_HEADER, READABLE, SHEET_NAME, UNIT_LABEL, VALUE_HEADER, file_label, skip_reason
+from .guard import (_CHUNK, _OLE, _PK, MAX_FILE_BYTES, MAX_SHEET_CELLS, ZipFacts, ZipRefused, _mb, _ole_encrypted,
+                    _reason, inspect_zip)
+
+HEADER_SCAN_ROWS = 60
+_CODE_LIKE = re.compile(r"^\d+(?:\.\d+)+[a-z]?$")
+
+
+# --------------------------------------------------------------------------- one file
+
+@dataclass
+class _FileRead:
+    rel: str
+    city: str = ""
+    status: str = "read"
+    sheet: str = ""
+    sha256: str = ""
+    codes: list = field(default_factory=list)
+    values: list = field(default_factory=list)
+    cells: list = field(default_factory=list)
+    uncached: list = field(default_factory=list)   # input codes reported already (formula never calculated, error value)
+
+
+def _classify(entry: os.DirEntry) -> str | None:
+    """Why an entry of the folder is passed over, or None for a workbook to read."""
+    if entry.is_dir():
+        return "file-skipped-folder"
+    why = skip_reason(entry.name)
+    if why:
+        return why
+    if not entry.is_file():  # a pipe would block the read, a device never end it
+        return "file-skipped-special"
+    return None
+
+
+def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> _FileRead:
+    from python_calamine import CalamineWorkbook, PasswordError
+
+    rel = file_label(rel)
+    out = _FileRead(rel=rel)
+    name_city = unit_from_filename(rel, roster) or ""
+
+    def unreadable(code: str, **kw) -> _FileRead:
+        report.add(code, file=rel, city=name_city, **kw)
+        out.city, out.status = name_city, "unreadable"
+        return out
+
+    # Read-only, once: the bytes hashed, checked and parsed are the same bytes.
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            out.sha256 = _sha256_stream(fh)
+            return unreadable("file-too-large", value=_mb(size), expected=_mb(MAX_FILE_BYTES))
+        data = fh.read(MAX_FILE_BYTES + 1)
+    out.sha256 = hashlib.sha256(data).hexdigest()
+    if not data:
+        return unreadable("file-empty", expected=READABLE)
+    if _ole_encrypted(data):
+        return unreadable("file-encrypted", expected=READABLE)
+    try:
+        facts = inspect_zip(data)
+    except ZipRefused as refused:
+        return unreadable(refused.code, note=refused.note, value=refused.value, expected=refused.expected,
+                          sheet=refused.sheet, cell=refused.cell)
+    if facts and facts.eager and facts.too_large:
+        return _too_large(facts, unreadable)
+    try:
+        # The checked parts, unzipped already, when the inspection repacked them (see _repack).
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(facts.parse if facts and facts.parse else data))
+    except PasswordError:
+        return unreadable("file-encrypted", expected=READABLE)
+    except BaseException as exc:  # any reader failure (a Rust panic included) is a finding; the rest go on
+        _reraise_interrupt(exc)
+        return unreadable("file-unreadable", note=_describe(data, exc), expected=READABLE)
+    try:
+        names = wb.sheet_names
+        if facts:
+            facts.settle(names)
+        # A part too large that no sheet name maps to cannot be passed over safely.
+        stray = [k for k in facts.too_large if k not in names] if facts else []
+        found = None if stray else _input_sheet(wb, names, facts)
+    except ZipRefused as refused:     # a worksheet inspected just before calamine would parse it
+        return unreadable(refused.code, note=refused.note, value=refused.value, expected=refused.expected,
+                          sheet=refused.sheet, cell=refused.cell)
+    except BaseException as exc:
+        _reraise_interrupt(exc)
+        return unreadable("file-unreadable", note=_reason(exc), expected=READABLE)
+    finally:
+        wb.close()
+    if found is None:
+        if facts and facts.too_large:  # the only candidates were too large to read
+            return _too_large(facts, unreadable)
+        return unreadable("sheet-missing", expected=f"{CODE_HEADER}、{VALUE_HEADER}")
+    sheet, grid, header, code_col, value_col = found
+    out.sheet = sheet
+
+    # Which unit: the 被考核单位 cell, else the file name.
+    cell_text, cell_ref = _unit_cell(grid, header)
+    city = ""
+    if cell_text:
+        cell_city = match_unit(cell_text, roster)
+        if cell_city is None:
+            report.add("city-unknown", file=rel, sheet=sheet, cell=cell_ref, value=cell_text,
+                       expected="、".join(roster.units), city=name_city)
+            city = name_city
+        elif name_city and name_city != cell_city:
+            report.add("city-disagrees", file=rel, sheet=sheet, cell=cell_ref, value=cell_text,
+                       expected=name_city, city=cell_city)
+            city = cell_city
+        else:
+            city = cell_city
+    elif name_city:
+        city = name_city
+    else:
+        report.add("city-missing", file=rel, sheet=sheet, cell=cell_ref, value=Path(rel).name,
+                   expected="、".join(roster.units))
+    out.city = city
+
+    # Inputs by code. A plain loop over ~100 rows; the work is done later, in columns.
+    col = xl_col_to_name(value_col)
+    uncached = facts.uncached.get(sheet, {}) if facts else {}
+    error_cells = facts.errors.get(sheet, {}) if facts else {}
+    for r in range(header + 1, len(grid)):
+        row = grid[r]
+        if code_col >= len(row):
+            continue
+        raw_code = row[code_col]
+        if not isinstance(raw_code, str) or not raw_code:
+            continue
+        code = _norm(raw_code).lower()
+        value = row[value_col] if value_col < len(row) else ""
+        cell = f"{col}{r + 1}"
+        if code not in inputs:
+            if _CODE_LIKE.match(code) and not _blank(value):
+                report.add("code-unknown", file=rel, sheet=sheet, cell=cell, input=code,
+                           value=_as_text(value), city=city)
+        elif cell in uncached:
+            # Read as empty (or as xlsxwriter's placeholder 0), yet never calculated: say what it is.
+            report.add("value-formula-uncached", file=rel, sheet=sheet, cell=cell,
+                       value=uncached[cell], expected=expected_text(inputs[code]), city=city, input=code)
+            out.uncached.append(code)
+        elif cell in error_cells:
+            # calamine reads #DIV/0! and the like as empty: not "not filled in".
+            report.add("value-error", file=rel, sheet=sheet, cell=cell,
+                       value=error_cells[cell], expected=expected_text(inputs[code]), city=city, input=code)
+            out.uncached.append(code)
+        else:
+            out.codes.append(code)
+            out.values.append(value)
+            out.cells.append(cell)
+    return out
+
+
+def _too_large(facts: "ZipFacts", unreadable) -> _FileRead:
+    """Refuse a file for its largest sheet (the one that would cost the most to read)."""
+    sheet, (cells, far) = max(facts.too_large.items(), key=lambda kv: kv[1][0])
+    return unreadable("sheet-too-large", sheet=sheet, cell=far, value=f"A1:{far}", note=str(cells),
+                      expected=str(MAX_SHEET_CELLS))
+
+
+def _sha256_stream(fh) -> str:
+    h = hashlib.sha256()
+    fh.seek(0)
+    for chunk in iter(lambda: fh.read(_CHUNK), b""):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def _reraise_interrupt(exc: BaseException) -> None:
+    if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+        raise exc
+
+
+def _describe(data: bytes, exc: BaseException) -> str:
+    """What a file that is no workbook holds, in words an office user recognises."""
+    head = data[:8]
+    if head.startswith(_PK):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = zf.namelist()
+        except zipfile.BadZipFile:
+            names = []
+        if any(n.startswith("word/") for n in names):
+            return "Word (.docx)"
+        if any(n.startswith("ppt/") for n in names):
+            return "PowerPoint (.pptx)"
+        return f"ZIP: {_reason(exc)}"
+    if head.startswith(b"%PDF"):
+        return "PDF"
+    if head.startswith(_OLE):
+        return f"OLE (.doc/.xls?): {_reason(exc)}"
+    sample = data[:4096]
+    lead = sample.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if lead.startswith((b"<!doctype html", b"<html", b"<table", b"<meta")):
+        return "HTML（网页另存的“xls”，请在 Excel/WPS 中另存为 .xlsx / a web page saved as “xls”; save it as .xlsx）"
+    if lead.startswith(b"<?xml") and b"urn:schemas-microsoft-com:office:spreadsheet" in sample:
+        return "Excel 2003 XML（请另存为 .xlsx / save it as .xlsx）"
+    if b"\x00" not in sample:
+        for enc in ("utf-8", "gb18030"):
+            try:
+                sample.decode(enc)
+                return "CSV/text"
+            except UnicodeDecodeError as e:
+                if e.start >= len(sample) - 4:   # a character cut at the sample's end
+                    return "CSV/text"
+    return _reason(exc)
+
+
+def _input_sheet(wb, names, facts: ZipFacts | None = None):
+    """(sheet, grid, header row, code column, value column) of the first sheet whose
+    header row holds 编号 and 填报值; the template's sheet name is tried first only
+    because it is the likely one. Each sheet is inspected (`facts.measure`) just
+    before it is parsed; one found too large is never expanded."""
+    names = sorted(names, key=lambda n: n != SHEET_NAME)
+    for name in names:
+        if facts is not None:
+            facts.measure(name)
+            if name in facts.too_large:
+                continue
+        grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        for r in range(min(len(grid), HEADER_SCAN_ROWS)):
+            code_col = value_col = None
+            for c, v in enumerate(grid[r]):
+                if not isinstance(v, str) or not v:
+                    continue
+                t = _norm(v)
+                if t == CODE_HEADER and code_col is None:
+                    code_col = c
+                elif t == VALUE_HEADER and value_col is None:
+                    value_col = c
+            if code_col is not None and value_col is not None:
+                return name, grid, r, code_col, value_col
+    return None
+
+
+def _unit_cell(grid, header: int) -> tuple[str, str]:
+    """The text beside the 被考核单位 label above the header, and its cell."""
+    for r in range(header):
+        row = grid[r]
+        for c, v in enumerate(row):
+            if not isinstance(v, str):
+                continue
+            t = _norm(v).rstrip(":：")
+            if not t.startswith(UNIT_LABEL):
+                continue
+            rest = t[len(UNIT_LABEL):].lstrip(":：")
+            if rest:  # '被考核单位：太原市' in one cell
+                return rest, f"{xl_col_to_name(c)}{r + 1}"
+            # Only the adjacent cell: further right are other labels (填表人…).
+            value = row[c + 1] if c + 1 < len(row) else ""
+            return ("" if _blank(value) else _as_text(value).strip()), f"{xl_col_to_name(c + 1)}{r + 1}"
+    return "", ""
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+# --------------------------------------------------------------------------- the folder
+
+def read_folder(folder: Path, inputs, roster: Roster, report: Report, progress=None) -> tuple[list, list[dict]]:
+    """Every workbook directly in `folder`, read: (the `_FileRead` records in
+    name order, the files-table rows of the entries passed over).
+
+    `progress(done, total)` is called after each workbook is read (for a progress bar).
+    """
+    reads: list[_FileRead] = []
+    skipped: list[dict] = []
+    todo: list[os.DirEntry] = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        why = _classify(entry)
+        if why:
+            label = file_label(entry.name)     # a GBK name as readable text, printable anywhere
+            report.add(why, file=label)
+            skipped.append({"file": label, "city": "", "status": "skipped", "inputs": 0, "problems": 0, "sha256": ""})
+            continue
+        todo.append(entry)
+    if use_pool(len(todo)):   # thousands of files: one worker per core, same records, same order
+        reads = read_in_pool([(entry.path, entry.name) for entry in todo], inputs, roster, report, progress)
+    else:
+        for done, entry in enumerate(todo, 1):
+            reads.append(_read_file(Path(entry.path), entry.name, inputs, roster, report))
+            if progress is not None:
+                progress(done, len(todo))
+    return reads, skipped
+
+
+# --------------------------------------------------------------------------- many files on every core
+
+PARALLEL_MIN_FILES = 48    # fewer files are read in the calling process
+CHUNK_FILES = 16           # files a worker reads per round trip (~0.1 s of work)
+
+# Set in each worker by _start_worker: what every file is read against.
+_inputs = None
+_roster = None
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def use_pool(files: int) -> bool:
+    return files > PARALLEL_MIN_FILES and cores() > 1
+
+
+def _context():
+    # fork starts a worker at once with the modules already imported; where fork
+    # is unsafe or missing (macOS, Windows) the platform's default is used.
+    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+def _start_worker(inputs, roster) -> None:
+    global _inputs, _roster
+    _inputs, _roster = inputs, roster
+
+
+def _read_one(job: tuple[str, str]):
+    path, name = job
+    report = Report()
+    read = _read_file(Path(path), name, _inputs, _roster, report)
+    _share_layout(read, _layouts)   # a chunk's pickle then holds each layout once
+    return read, report.findings
+
+
+# Worker and caller each keep one tuple per layout seen: sheets made from one
+# template give every file the same codes and cells, in the same order.
+_layouts: dict = {}
+
+
+def _share_layout(read, layouts: dict) -> None:
+    """The codes and cell names of a file ('3.3.8a', 'G40' ...) as one shared
+    tuple per distinct list, not a list of strings per file: with thousands
+    of files these are most of the objects kept, and of the bytes sent back."""
+    codes, cells = tuple(read.codes), tuple(read.cells)
+    read.codes = layouts.setdefault(codes, codes)
+    read.cells = layouts.setdefault(cells, cells)
+
+
+def read_in_pool(jobs: list[tuple[str, str]], inputs, roster, report: Report, progress=None) -> list:
+    """Read (path, name) jobs in worker processes; findings go to `report` in
+    file order, as the serial loop adds them. -> the `_FileRead` records in order.
+
+    Should a worker die (killed by the system, say), the files not yet read
+    are read here, one by one, as without a pool.
+    """
+    reads: list = []
+    layouts: dict = {}
+    workers = min(cores(), max(1, len(jobs) // CHUNK_FILES))
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
+                                 initializer=_start_worker, initargs=(inputs, roster)) as pool:
+            for read, findings in pool.map(_read_one, jobs, chunksize=CHUNK_FILES):
+                _share_layout(read, layouts)
+                reads.append(read)
+                report.extend(findings)
+                if progress is not None:
+                    progress(len(reads), len(jobs))
+    except BrokenProcessPool:
+        pass
+    for path, name in jobs[len(reads):]:
+        reads.append(_read_file(Path(path), name, inputs, roster, report))
+        if progress is not None:
+            progress(len(reads), len(jobs))
+    return reads

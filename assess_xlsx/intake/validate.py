@@ -1,0 +1,302 @@
+"""Validation: what was read from the workbooks, normalised, merged and checked.
+
+`read_submissions(folder, scheme, roster)` has the folder read (extract.py),
+normalises what people typed against the inputs' definitions (column-wise,
+rules/inputs.py), merges the files of one unit, runs the checks across
+inputs (a rate's part above its whole, a note missing for an amount, an
+input missing) and makes the files table. Problems are Findings collected in
+a Report; a finding of severity error with `city` set rejects that unit.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SubmissionsError
+from ..findings import ERROR, INFO, Report
+from ..roster import DEFAULT_ROSTER, Roster
+from ..rules.inputs import _mask, expected_text, normalise
+from ..rules.model import RuleBook
+from ..rules.parts import kind_of
+from .extract import _FileRead, read_folder
+
+VALUE_COLUMNS = ["city", "code", "number", "text", "raw", "file", "sheet", "cell"]
+FILE_COLUMNS = ["file", "city", "status", "inputs", "problems", "sha256"]
+
+
+@dataclass
+class Submissions:
+    values: pd.DataFrame
+    report: Report
+    files: pd.DataFrame
+    missing: list[str]
+    roster: Roster
+    folder: str = ""
+
+    @property
+    def rejected(self) -> list[str]:
+        """Roster units with an error finding, in roster order (not to be scored)."""
+        bad = {f.city for f in self.report.errors if f.city}
+        return [u for u in self.roster.units if u in bad]
+
+    @property
+    def ok(self) -> bool:
+        return self.report.ok and not self.missing
+
+
+# --------------------------------------------------------------------------- the folder
+
+def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT_ROSTER,
+                     progress=None) -> Submissions:
+    """Read every workbook directly in `folder` against `scheme` (a Scheme or a RuleBook).
+
+    `progress(done, total)` is called after each workbook is read (for a progress bar).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SubmissionsError(f"文件夹不存在 / not a folder: {folder}")
+    rules: RuleBook | None = scheme if isinstance(scheme, RuleBook) else getattr(scheme, "rules", None)
+    if rules is None:
+        raise SubmissionsError(
+            "方案表与评分规则不一致，无法核对填报值 / the scheme table does not match its rules; "
+            "cannot check the inputs"
+        )
+    inputs = rules.inputs
+    report = Report()
+    reads, skipped = read_folder(folder, inputs, roster, report, progress)
+
+    cells = _cells_frame(reads)
+    norm = normalise(cells["code"], cells["value"], rules) if len(cells) else _empty_norm()
+    cells = pd.concat([cells, norm], axis=1)
+    filled = cells[cells["problem"] != "blank"]
+    _report_rejections(filled[filled["problem"] != ""], inputs, report)
+
+    filled_units = filled[filled["city"] != ""]
+    accepted = filled_units[filled_units["problem"] == ""]
+    values = _merge(accepted, inputs, report)
+    _cross_checks(values, cells, reads, rules, report, filled_units)
+
+    files = _files_frame(reads, skipped, filled, report)
+    seen = {r.city for r in reads if r.city}
+    missing = [u for u in roster.units if u not in seen]
+    return Submissions(values=values, report=report, files=files, missing=missing, roster=roster, folder=str(folder))
+
+
+def _cells_frame(reads: list[_FileRead]) -> pd.DataFrame:
+    """Every input cell found, in every file: one frame built once.
+
+    Object columns, not pandas' str: mapping, sorting and looking up thousands
+    of codes and names is several times faster on plain Python strings."""
+    kept = [(k, r) for k, r in enumerate(reads) if len(r.codes)]
+    counts = np.array([len(r.codes) for _, r in kept], dtype=np.intp)
+    total = int(counts.sum())
+
+    def per_file(values) -> pd.Series:
+        return _objects(np.repeat(np.array(values, dtype=object), counts) if kept else [], total)
+
+    def per_cell(field_name: str) -> pd.Series:
+        return _objects(itertools.chain.from_iterable(getattr(r, field_name) for _, r in kept), total)
+
+    return pd.DataFrame({
+        "file": per_file([r.rel for _, r in kept]),
+        "sheet": per_file([r.sheet for _, r in kept]),
+        "city": per_file([r.city for _, r in kept]),
+        "order": np.repeat(np.array([k for k, _ in kept], dtype=np.int64), counts),
+        "pos": np.concatenate([np.arange(n, dtype=np.int64) for n in counts]) if kept else np.empty(0, np.int64),
+        "code": per_cell("codes"),                 # sheet order in pos: 'G107' sorts before 'G34' as text
+        "value": per_cell("values"),
+        "cell": per_cell("cells"),
+    })
+
+
+def _objects(items, n: int) -> pd.Series:
+    return pd.Series(np.fromiter(items, dtype=object, count=n), dtype=object, copy=False)
+
+
+def _empty_norm() -> pd.DataFrame:
+    return pd.DataFrame({
+        "raw": pd.Series(dtype=object), "number": pd.Series(dtype="Int64"), "text": pd.Series(dtype=object),
+        "problem": pd.Series(dtype=object), "note": pd.Series(dtype=object),
+    })
+
+
+def _report_rejections(bad: pd.DataFrame, inputs, report: Report) -> None:
+    for rec in bad.itertuples(index=False):
+        spec = inputs[rec.code]
+        report.add(
+            rec.problem, file=rec.file, sheet=rec.sheet, cell=rec.cell, value=rec.raw,
+            expected=expected_text(spec), note=rec.note, city=rec.city, input=rec.code,
+        )
+
+
+def _merge(accepted: pd.DataFrame, inputs, report: Report) -> pd.DataFrame:
+    """One value per (city, input): the same value twice is fine, two values conflict."""
+    order = {code: k for k, code in enumerate(inputs)}
+    once = _merge_unique(accepted, order)
+    if once is not None:
+        return once
+    acc = accepted.sort_values(["city", "code", "order", "pos"], kind="stable")
+    acc = acc[~acc.duplicated(["city", "code", "text"])]
+    clash = acc.duplicated(["city", "code"], keep=False)
+    for (city, code), group in acc[clash].groupby(["city", "code"], sort=False):
+        first = group.iloc[0]
+        for other in group.iloc[1:].itertuples(index=False):
+            report.add(
+                "value-conflict", file=first["file"], sheet=first["sheet"], cell=first["cell"],
+                value=first["raw"].strip(), expected=other.raw.strip(),
+                note=f"{other.file} {other.sheet}!{other.cell}", city=city, input=code,
+            )
+    values = acc[~clash]
+    values = values.assign(_o=values["code"].map(order)).sort_values(["city", "_o"], kind="stable")
+    return _values_frame(values)
+
+
+def _merge_unique(accepted: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame | None:
+    """_merge when every (city, input) has one value already, as with one file a
+    city (None otherwise): nothing to compare, only the order to make (city,
+    then input order), on integer keys instead of sorting and matching text."""
+    city_ids, cities = pd.factorize(accepted["city"])
+    key = city_ids.astype(np.int64) * len(order) + accepted["code"].map(order).to_numpy(dtype=np.int64)
+    if _has_repeats(key):
+        return None
+    rank = {c: k for k, c in enumerate(sorted(cities))}
+    city_rank = np.array([rank[c] for c in cities], dtype=np.int64)
+    key = city_rank[city_ids] * len(order) + key % len(order)
+    return _values_frame(accepted.iloc[np.argsort(key, kind="stable")])
+
+
+def _values_frame(values: pd.DataFrame) -> pd.DataFrame:
+    out = values[VALUE_COLUMNS].reset_index(drop=True)
+    out["number"] = out["number"].astype("Int64")
+    for c in ("city", "code", "text", "raw", "file", "sheet", "cell"):
+        out[c] = out[c].astype(object)
+    return out
+
+
+def _cross_checks(values: pd.DataFrame, cells: pd.DataFrame, reads: list[_FileRead], rules: RuleBook, report: Report,
+                  filled: pd.DataFrame | None = None) -> None:
+    """Checks across inputs, on each unit's merged values (`filled`: the cells
+    of `cells` not blank and of a known unit, when worked out already)."""
+    inputs = rules.inputs
+    where = values.set_index(["city", "code"])
+    wide = values.pivot(index="city", columns="code", values="number") if len(values) else pd.DataFrame()
+
+    def col(code):
+        return wide[code] if code in wide.columns else pd.Series(pd.NA, index=wide.index, dtype="Int64")
+
+    def at(city, code, **kw):
+        loc = where.loc[(city, code)]
+        report.add(kw.pop("code_"), file=loc["file"], sheet=loc["sheet"], cell=loc["cell"], city=city, input=code, **kw)
+
+    # Rates: the part cannot exceed the whole; a zero whole is an error unless the rule says 0.
+    for rule in rules.rows.values():
+        for part in rule.deduct + rule.bonus:
+            ratio = kind_of(part).ratio(part)
+            if ratio is None:
+                continue
+            num, den, zero_is_error = ratio
+            n, d = col(num), col(den)
+            both = n.notna() & d.notna()
+            for city in wide.index[_mask(both & (n > d))]:
+                at(city, num, code_="rate-numerator-exceeds", value=where.loc[(city, num), "text"],
+                   expected=where.loc[(city, den), "text"], note=den)
+            if zero_is_error:
+                for city in wide.index[_mask(both & (d == 0))]:
+                    at(city, den, code_="rate-zero-denominator", value=where.loc[(city, den), "text"],
+                       expected="大于0的整数", note=f"{num}/{den}")
+
+    # Where a unit's inputs sit, filled or not: the first file holding the row
+    # (worked out when a finding first needs it).
+    row_at = None
+    first_file = {}
+    for r in reads:
+        if r.city and r.status == "read" and r.city not in first_file:
+            first_file[r.city] = (r.rel, r.sheet)
+
+    def place(city, code):
+        nonlocal row_at
+        if row_at is None:
+            rows = cells[cells["city"] != ""].sort_values(["order"], kind="stable").drop_duplicates(["city", "code"])
+            row_at = rows.set_index(["city", "code"])[["file", "sheet", "cell"]]
+        if (city, code) in row_at.index:
+            loc = row_at.loc[(city, code)]
+            return {"file": loc["file"], "sheet": loc["sheet"], "cell": loc["cell"]}
+        file, sheet = first_file[city]
+        return {"file": file, "sheet": sheet, "cell": ""}
+
+    # A note is needed when its amount is above 0.
+    notes = [spec for spec in inputs.values() if spec.required_if_positive]
+    with_notes = values[values["code"].isin({spec.code for spec in notes})] if notes else values.iloc[:0]
+    for spec in notes:
+        amount = col(spec.required_if_positive)
+        noted = set(with_notes.loc[with_notes["code"] == spec.code, "city"].tolist())
+        has_note = pd.Series([c in noted for c in wide.index], index=wide.index, dtype=bool)
+        for city in wide.index[_mask(amount.notna() & (amount > 0) & ~has_note)]:
+            report.add("note-required", city=city, input=spec.code,
+                       note=f"{spec.required_if_positive}（{where.loc[(city, spec.required_if_positive), 'text']}）",
+                       expected=expected_text(spec), **place(city, spec.code))
+
+    # Every input other than a note, for every unit that sent a readable sheet:
+    # looked at one by one only for units with any missing from their cells.
+    if filled is None:
+        filled = cells[(cells["problem"] != "blank") & (cells["city"] != "")]
+    needed = [s for s in inputs.values() if s.type.number]
+    complete = _complete_cities(filled, [s.code for s in needed])
+    partial = [c for c in first_file if c not in complete]
+    some = filled[filled["city"].isin(set(partial))] if partial else filled.iloc[:0]
+    have = set(zip(some["city"].tolist(), some["code"].tolist()))   # lists: iterating a string column is slow
+    have |= {(r.city, code) for r in reads if r.city for code in r.uncached}   # reported already
+    for city in partial:
+        for spec in needed:
+            if (city, spec.code) not in have:
+                report.add("input-missing", city=city, input=spec.code, note=spec.label,
+                           expected=expected_text(spec), **place(city, spec.code))
+
+
+def _complete_cities(filled: pd.DataFrame, codes: list[str]) -> set[str]:
+    """The cities whose filled cells hold every one of `codes`."""
+    index = {c: k for k, c in enumerate(codes)}
+    k = filled["code"].map(index)
+    known = k.notna().to_numpy()
+    if not codes or not known.any():
+        return set()
+    city_ids, cities = pd.factorize(filled["city"][known])
+    pairs = np.sort(city_ids.astype(np.int64) * len(codes) + k[known].to_numpy(dtype=np.int64))
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]          # each (city, code) once
+    counts = np.bincount(pairs // len(codes), minlength=len(cities))
+    return set(cities[counts == len(codes)])
+
+
+def _has_repeats(keys: np.ndarray) -> bool:
+    ordered = np.sort(keys)
+    return bool((ordered[1:] == ordered[:-1]).any())
+
+
+def _files_frame(reads, skipped, filled, report: Report) -> pd.DataFrame:
+    problems: dict[str, int] = {}
+    errors: set[str] = set()
+    for f in report:
+        if f.severity == INFO or not f.file:
+            continue
+        problems[f.file] = problems.get(f.file, 0) + 1
+        if f.severity == ERROR:
+            errors.add(f.file)
+    counts = filled.groupby("file").size().to_dict() if len(filled) else {}
+    rows = list(skipped)
+    for r in reads:
+        status = r.status
+        if status == "read" and (r.rel in errors or not r.city):
+            status = "rejected"
+        rows.append({"file": r.rel, "city": r.city, "status": status, "inputs": int(counts.get(r.rel, 0)),
+                     "problems": problems.get(r.rel, 0), "sha256": r.sha256})
+    frame = pd.DataFrame(rows, columns=FILE_COLUMNS)
+    frame = frame.sort_values("file", kind="stable").reset_index(drop=True)
+    frame["inputs"] = frame["inputs"].astype("int64")
+    frame["problems"] = frame["problems"].astype("int64")
+    return frame

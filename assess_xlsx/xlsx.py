@@ -1,0 +1,310 @@
+"""Writing output files: the one checked xlsxwriter writer and the one atomic write.
+
+Every file the program writes (the fill-in template, the ranking workbook,
+the per-unit workbooks, the --json file and the kept .prev copy) is built in
+a temporary file beside its target and renamed into place (`stage`, then
+`Staged.commit`; `atomic_write` does both): a crash, a full disk or a file
+open in Excel never leaves half a file where the old one was. The file gets
+the mode the user's umask gives (0644 under umask 022), like any other
+program's output, not the 0600 of a temporary file.
+
+`Book` is an xlsxwriter workbook opened the house's way (strings_to_formulas,
+_urls and _numbers off, so a 备注 of `=HYPERLINK(...)` stays text; the
+document date pinned; formats made once); `Checked` and `Sheet` check every
+xlsxwriter return code: a non-zero one is a bug, not a warning.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import tempfile
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import xlsxwriter
+from xlsxwriter.exceptions import FileCreateError
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from .errors import WriteError
+from .figures import fmt
+
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+MAX_CELL_TEXT = 32767     # Excel's limit for one cell
+PAPER_A4 = 9
+
+
+# --------------------------------------------------------------------------- atomic write
+
+class Staged:
+    """A file built beside its target, not yet in place."""
+
+    def __init__(self, path: Path, tmp: str):
+        self.path, self.tmp = path, tmp
+
+    def commit(self) -> None:
+        """Move it into place, with the mode the user's umask gives."""
+        try:
+            os.chmod(self.tmp, 0o666 & ~_umask())   # mkstemp makes 0600
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            raise WriteError(_os_message(self.path, exc), exc) from exc
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        if os.path.exists(self.tmp):
+            os.unlink(self.tmp)
+
+
+def stage(path: Path, build: Callable[[str], object]) -> Staged:
+    """Build `path`'s new content into a temporary file beside it (`build(tmp)`);
+    commit() puts it in place. Refuses a missing folder and a read-only target."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise WriteError(
+            f"输出文件夹不存在：{parent} / the output folder does not exist: {parent}\n"
+            "提示 / hint：先建立该文件夹，或用 -o 指定其他位置 / create it first, or pass -o with another path"
+        )
+    if path.is_dir():
+        raise WriteError(f"输出位置是一个文件夹：{path} / the output path is a folder: {path}")
+    if path.exists() and not os.stat(path).st_mode & stat.S_IWUSR:
+        # Renaming over it would succeed on Linux; respect the mark as Windows does.
+        raise WriteError(
+            f"输出文件为只读，未覆盖：{path} / the output file is read-only; not overwritten: {path}\n"
+            "提示 / hint：取消该文件的只读属性，或用 -o 另存为新文件 / clear its read-only flag, or pass -o with a new name"
+        )
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".~{path.stem}.", suffix=".tmp", dir=parent)
+        os.close(fd)
+    except OSError as exc:
+        raise WriteError(_os_message(path, exc), exc) from exc
+    staged = Staged(path, tmp)
+    try:
+        build(tmp)
+    except FileCreateError as exc:
+        staged.discard()
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], OSError) else exc
+        raise WriteError(_os_message(path, cause), cause) from exc
+    except OSError as exc:
+        staged.discard()
+        raise WriteError(_os_message(path, exc), exc) from exc
+    except BaseException:
+        staged.discard()
+        raise
+    return staged
+
+
+def atomic_write(path: str | os.PathLike, build: Callable[[str], object]) -> Path:
+    """Write `path` completely or not at all: `build(tmp)` writes the content."""
+    path = Path(path)
+    stage(path, build).commit()
+    return path
+
+
+def write_text(path: str | os.PathLike, text: str) -> Path:
+    """A UTF-8 text file, written atomically."""
+    def build(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    return atomic_write(path, build)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _os_message(path: Path, exc) -> str:
+    code = getattr(exc, "errno", None)
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return (f"磁盘空间不足，未能写出 {path}；原有文件未改动 / the disk is full: {path} was not written; "
+                "any previous file is unchanged\n提示 / hint：清理磁盘空间后重试 / free some space and run again")
+    if code in (errno.EACCES, errno.EPERM, errno.EBUSY, errno.ETXTBSY):
+        return (f"无法写入 {path}：文件可能正在 Excel 或 WPS 中打开，或没有写入权限 / cannot write {path}: "
+                "it may be open in Excel or WPS, or you may not have permission\n"
+                "提示 / hint：请关闭 Excel 中打开的该文件后重试 / close the file in Excel and run again")
+    reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return f"无法写入 {path}：{reason} / cannot write {path}: {reason}"
+
+
+# --------------------------------------------------------------------------- formats
+
+REPORT_FONT = "等线"       # Office's own CJK UI font; LibreOffice falls back to Noto CJK
+TEMPLATE_FONT = "宋体"
+INPUT_TINT = "#FFF2CC"     # what must be filled in
+NOTE_TINT = "#DDEBF7"      # optional 备注/依据
+BAND_TINT = "#D9D9D9"
+HEADER_TINT = "#BDD7EE"
+
+
+def report_formats() -> dict[str, dict]:
+    """The ranking and per-unit workbooks' formats, by name."""
+    base = {"font_name": REPORT_FONT, "font_size": 10, "valign": "vcenter"}
+    border = {"border": 1, "border_color": "#BFBFBF"}
+
+    def f(**kw):
+        return {**base, **kw}
+
+    head = {"bold": True, "bg_color": "#DDEBF7", "align": "center", "text_wrap": True, **border}
+    return {
+        "title": f(bold=True, font_size=16),
+        "subtitle": f(font_color="#595959"),
+        "section": f(bold=True, font_size=12),
+        "head": f(**head),
+        "head_left": f(**{**head, "align": "left"}),
+        "text": f(**border),
+        "wrap": f(text_wrap=True, valign="top", **border),
+        "center": f(align="center", **border),
+        "rank": f(num_format="0", align="center", **border),
+        "num": f(num_format="0.00", **border),
+        "neg": f(num_format="0.00;-0.00;0.00", **border),
+        "full": f(num_format="0.00", bg_color="#E2EFDA", font_color="#375623", **border),
+        "loss": f(num_format="0.00", bg_color="#FCE4D6", font_color="#C00000", bold=True, **border),
+        "gain": f(num_format="0.00", bg_color="#DDEBF7", font_color="#1F4E78", bold=True, **border),
+        "zero": f(num_format="0.00", font_color="#A6A6A6", **border),
+        "l0": f(bold=True, bg_color="#D9D9D9", **border),
+        "l0_num": f(bold=True, bg_color="#D9D9D9", num_format="0.00", **border),
+        "l0_rank": f(bold=True, bg_color="#D9D9D9", num_format="0", align="center", **border),
+        "l1": f(bold=True, bg_color="#F2F2F2", indent=1, **border),
+        "l1_num": f(bold=True, bg_color="#F2F2F2", num_format="0.00", **border),
+        "l2": f(indent=2, text_wrap=True, **border),
+        "total": f(bold=True, top=2, num_format="0.00", bg_color="#FFF2CC", **border),
+        "total_text": f(bold=True, top=2, bg_color="#FFF2CC", **border),
+        "key": f(bold=True, valign="top", **border),
+        "muted": f(font_color="#7F7F7F", **border),
+        "error": f(font_color="#C00000", **border),
+        "error_wrap": f(font_color="#C00000", text_wrap=True, valign="top", **border),
+    }
+
+
+def template_formats() -> dict[str, dict]:
+    """The fill-in template's formats, by name."""
+    base = {"font_name": TEMPLATE_FONT, "font_size": 10, "valign": "vcenter", "border": 1, "text_wrap": True}
+    return {
+        "title": {"font_name": TEMPLATE_FONT, "font_size": 16, "bold": True, "align": "center", "valign": "vcenter", "text_wrap": True},
+        "label": {"font_name": TEMPLATE_FONT, "font_size": 11, "bold": True, "align": "right", "valign": "vcenter"},
+        "unit": {"font_name": TEMPLATE_FONT, "font_size": 11, "bold": True, "bg_color": INPUT_TINT, "border": 1, "locked": False, "align": "center", "valign": "vcenter"},
+        "contact": {"font_name": TEMPLATE_FONT, "font_size": 10, "bg_color": NOTE_TINT, "border": 1, "locked": False, "valign": "vcenter"},
+        "hint": {"font_name": TEMPLATE_FONT, "font_size": 10, "italic": True, "font_color": "#7F4F00", "valign": "vcenter", "text_wrap": True},
+        "header": base | {"bold": True, "bg_color": HEADER_TINT, "align": "center"},
+        "band": base | {"bold": True, "font_size": 11, "bg_color": BAND_TINT, "text_wrap": False},
+        "code": base | {"align": "center", "text_wrap": False},
+        "cell": base,
+        "center": base | {"align": "center"},
+        "input": base | {"align": "center", "bg_color": INPUT_TINT, "locked": False},
+        "input_text": base | {"bg_color": INPUT_TINT, "locked": False, "num_format": "@"},
+        "input_pct": base | {"align": "center", "bg_color": INPUT_TINT, "locked": False, "num_format": "@"},
+        "none": base | {"bg_color": "#F2F2F2", "align": "center"},
+        "note": base | {"bg_color": NOTE_TINT, "locked": False},
+        "guide_title": {"font_name": TEMPLATE_FONT, "font_size": 14, "bold": True},
+        "guide_head": {"font_name": TEMPLATE_FONT, "font_size": 11, "bold": True, "text_wrap": True, "valign": "top"},
+        "guide": {"font_name": TEMPLATE_FONT, "font_size": 10, "text_wrap": True, "valign": "top"},
+    }
+
+
+# --------------------------------------------------------------------------- the checked writer
+
+class Checked:
+    """A worksheet whose every call is checked: a negative return code raises."""
+
+    def __init__(self, ws):
+        self.ws = ws
+
+    def __getattr__(self, name):
+        method = getattr(self.ws, name)
+
+        def call(*args, **kwargs):
+            rc = method(*args, **kwargs)
+            if isinstance(rc, int) and rc < 0:
+                raise WriteError(f"xlsxwriter {name}{args[:2]} returned {rc}")
+            return rc
+
+        return call
+
+
+class Book:
+    """An xlsxwriter workbook opened the house's way, its formats made once.
+
+    `formats`: name -> xlsxwriter format properties; `self.fmt[name]` is the format."""
+
+    def __init__(self, path: str, *, properties: dict, formats: dict[str, dict], constant_memory: bool = False):
+        self.wb = xlsxwriter.Workbook(path, {"constant_memory": True, **WORKBOOK_OPTIONS}
+                                      if constant_memory else dict(WORKBOOK_OPTIONS))
+        self.wb.set_properties(properties)
+        self.created: datetime = properties.get("created")
+        self.fmt = {name: self.wb.add_format(spec) for name, spec in formats.items()}
+
+    def sheet(self, name: str, *, repeat: tuple[int, int] | None = None, landscape: bool = True) -> "Sheet":
+        """A sheet set up to print: A4, one page wide, centred, its name and the date in the header."""
+        ws = self.wb.add_worksheet(name)
+        if landscape:
+            ws.set_landscape()
+        ws.set_paper(PAPER_A4)
+        ws.fit_to_pages(1, 0)
+        ws.center_horizontally()
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        if repeat is not None:
+            ws.repeat_rows(*repeat)
+        # No font codes: "&9" followed by a date's digits would read as font size 92026.
+        ws.set_header(f"&L{name}&R{self.created:%Y-%m-%d}")
+        ws.set_footer("&C第 &P 页，共 &N 页")
+        return Sheet(self, ws)
+
+    def close(self) -> None:
+        self.wb.close()
+
+
+class Sheet:
+    """Checked writes of text, figures and whole numbers; in constant-memory
+    mode rows must be written in order."""
+
+    def __init__(self, book: Book, ws):
+        self.book, self.ws, self.fmt = book, ws, book.fmt
+
+    @staticmethod
+    def _check(rc: int, row: int, col: int) -> None:
+        if rc not in (0, None):
+            raise WriteError(f"内部错误：无法写入单元格 {xl_rowcol_to_cell(row, col)}（代码 {rc}） / "
+                             f"internal error writing cell {xl_rowcol_to_cell(row, col)} (code {rc})")
+
+    def text(self, row: int, col: int, value, style: str = "text") -> None:
+        s = "" if value is None else str(value)
+        if len(s) > MAX_CELL_TEXT:
+            s = s[: MAX_CELL_TEXT - 40] + "…（超长，已截断 / truncated）"
+        fmt_ = self.fmt[style]
+        rc = self.ws.write_string(row, col, s, fmt_) if s else self.ws.write_blank(row, col, None, fmt_)
+        self._check(rc, row, col)
+
+    def figure(self, row: int, col: int, hundredths, style: str = "num") -> None:
+        """An exact figure as an Excel number; NA becomes a blank cell in the same style."""
+        if hundredths is None or pd.isna(hundredths):
+            self._check(self.ws.write_blank(row, col, None, self.fmt[style]), row, col)
+            return
+        # str -> float gives the double nearest the decimal, the same Excel would parse.
+        self._check(self.ws.write_number(row, col, float(fmt(int(hundredths))), self.fmt[style]), row, col)
+
+    def whole(self, row: int, col: int, value, style: str = "rank") -> None:
+        if value is None or pd.isna(value):
+            self._check(self.ws.write_blank(row, col, None, self.fmt[style]), row, col)
+            return
+        self._check(self.ws.write_number(row, col, int(value), self.fmt[style]), row, col)
+
+    def head(self, row: int, labels: list[str], col: int = 0, style: str = "head") -> None:
+        for k, label in enumerate(labels):
+            self.text(row, col + k, label, style)
+
+    def widths(self, widths: list[float], first: int = 0) -> None:
+        for k, w in enumerate(widths):
+            self.ws.set_column(first + k, first + k, w)
+
+
+def display_width(text: str) -> int:
+    """Columns a text needs: CJK and full-width characters count twice."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
