@@ -15,6 +15,7 @@ from .figures import fmt, fmt_short
 from .findings import INFO
 from .labels import ITEM_SIDE_ZH, REJECTED, SCORED
 from .rules.parts import kind_of
+from .rules.roles import OFFICE, SELF
 from .scheme import Scheme, default_scheme_path, norm
 
 
@@ -40,7 +41,7 @@ def input_as_dict(spec) -> dict:
         "code": spec.code, "label": spec.label, "kind": spec.kind,
         "min": _bound(spec, spec.min), "max": _bound(spec, spec.max),
         "unit": spec.unit, "levels": list(spec.levels), "percent": spec.percent,
-        "required_if_positive": spec.required_if_positive,
+        "required_if_positive": spec.required_if_positive, "filled_by": spec.filled_by,
     }
 
 
@@ -126,6 +127,8 @@ def describe_scheme(scheme: Scheme) -> list[str]:
         lines.append(f"评分规则 / rules: {scheme.rules.name}（{scheme.rules.year}）已附加 / attached")
     else:
         lines.append("评分规则 / rules: 未附加 / not attached")
+    if scheme.rules is not None:
+        lines.extend(_fillers(scheme.rules))
     texts = [f for f in scheme.report if f.code == "scheme-text-disagrees"]
     lines.append(f"原文与评分规则的出入 / text vs rules ({len(texts)}):")
     lines.extend(f"  {f.input} {f.cell}：{f.note}" for f in texts)
@@ -136,6 +139,23 @@ def describe_scheme(scheme: Scheme) -> list[str]:
     passed = scheme.ok and scheme.rules is not None
     lines.append("检查 / checks: " + ("通过 / passed" if passed else "未通过 / failed"))
     return lines
+
+
+def _fillers(book) -> list[str]:
+    """Who fills what: each filler with the rows and items whose inputs are its."""
+    owners: dict[str, list[str]] = {}
+    for spec in book.inputs.values():
+        codes = owners.setdefault(spec.filled_by, [])
+        if spec.owner not in codes:
+            codes.append(spec.owner)
+    lines = ["由谁填报 / who fills:"]
+    for who, codes in owners.items():
+        role = FILLER_ROLE.get(who, "核定 / assessor; 考核办亦可填")
+        lines.append(f"  {who}（{role}）: {'、'.join(codes)}")
+    return lines
+
+
+FILLER_ROLE = {SELF: "自评 / self-assessed; 考核办可核定", OFFICE: "核定 / the office judges"}
 
 
 # --------------------------------------------------------------------------- a result

@@ -32,6 +32,7 @@ from .findings import Finding, Report
 from .labels import ITEM_SIDE_ZH
 from .rules.load import load_rules
 from .rules.model import RuleBook
+from .rules.roles import with_defaults
 
 # Canonical column keys and the header text that names each (whitespace removed).
 COLUMNS = {
@@ -547,7 +548,9 @@ def _attach(frame: pd.DataFrame, items: pd.DataFrame, book: RuleBook, file: str,
         report.add("scheme-rules-mismatch", file=file, sheet=sheet, expected=str(book.year or book.name),
                    note="；".join(problems[:3]) + more)
         return None
-    return book
+    # Who fills an input the rules file leaves open: its row's 考核方式.
+    methods = dict(zip(frame["code"], frame["method"])) | dict(zip(items["code"], items["method"]))
+    return with_defaults(book, methods)
 
 
 def _show(points: int | None) -> str:

@@ -43,7 +43,7 @@ def build_rules(raw: Mapping[str, Any], source: str = "") -> RuleBook:
     for r in raw.get("row", []):
         code = _req(r, "code", "row")
         points = _amount(r["points"], code) if "points" in r else None
-        specs = tuple(_input(code, i, points) for i in r.get("input", []))
+        specs = tuple(_input(code, i, points, r.get("filled_by", "")) for i in r.get("input", []))
         for s in specs:
             _add_input(inputs, s)
         rows[code] = RowRule(
@@ -65,7 +65,7 @@ def build_rules(raw: Mapping[str, Any], source: str = "") -> RuleBook:
         side = _req(it, "side", code)
         if side not in ("extra", "major"):
             raise RuleError(f"{code}: side must be extra or major, not {side!r}")
-        specs = tuple(_input(code, i) for i in it.get("input", []))
+        specs = tuple(_input(code, i, filled_by=it.get("filled_by", "")) for i in it.get("input", []))
         for s in specs:
             _add_input(inputs, s)
         items[code] = ItemRule(
@@ -103,7 +103,7 @@ def _add_input(inputs: dict[str, InputSpec], spec: InputSpec) -> None:
     inputs[spec.code] = spec
 
 
-def _input(owner: str, raw: Mapping[str, Any], points: int | None = None) -> InputSpec:
+def _input(owner: str, raw: Mapping[str, Any], points: int | None = None, filled_by: str = "") -> InputSpec:
     iid = _req(raw, "id", owner)
     code = f"{owner}{iid}"
     kind = _req(raw, "kind", code)
@@ -137,7 +137,15 @@ def _input(owner: str, raw: Mapping[str, Any], points: int | None = None) -> Inp
         levels=levels,
         percent=bool(raw.get("percent", False)),
         required_if_positive=ref(owner, req) if req else None,
+        # Who fills it: the input's own key, else its row's or item's (roles.py).
+        filled_by=_filler(raw.get("filled_by", filled_by), code),
     )
+
+
+def _filler(value: Any, code: str) -> str:
+    if not isinstance(value, str):
+        raise RuleError(f"{code}: filled_by must be text (被考核单位, 考核办 or a department), not {value!r}")
+    return value.strip()
 
 
 def _check_references(book: RuleBook) -> None:

@@ -27,6 +27,7 @@ class InputSpec:
     levels: tuple[str, ...] = ()
     percent: bool = False
     required_if_positive: str | None = None  # full code of the amount it explains
+    filled_by: str = ""        # roles.SELF or an assessor's name; "" until the scheme's 考核方式 decides
 
     @property
     def type(self):
