@@ -75,6 +75,12 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "sheet-too-large": (ERROR, "工作表“{sheet}”的已用区域达到 {value}（{note}个单元格，上限{expected}个），无法读取；请删除多余的行和列后重新报送", "sheet “{sheet}”: the used range reaches {value} ({note} cells, limit {expected}); delete the extra rows and columns and send it again"),
     "value-formula-uncached": (ERROR, "{input} 是公式“{value}”，文件中却没有保存计算结果（由程序生成、未在 Excel/WPS 中计算）；请用 Excel/WPS 打开并保存，或直接填写数值；应为{expected}", "{input}: the formula “{value}” has no saved result (written by a program, never calculated); open and save the file in Excel/WPS, or type the value; expected {expected}"),
     "value-error": (ERROR, "{input} 的单元格是错误值 {value}，不是填报值；请改正公式或直接填写数值；应为{expected}", "{input}: the cell holds the error value {value}, not a value; correct the formula or type the value; expected {expected}"),
+    # who fills what: the units' own forms and the assessors' sheets (核定/)
+    "input-not-permitted": (WARNING, "{input} 由{expected}填报，{note}中的值“{value}”不予采用", "{input} is filled by {expected}; the value “{value}” in {note} is not used"),
+    "assessor-unknown": (ERROR, "核定单位“{value}”不是本方案的核定单位，本表未采用；应为{expected}之一", "assessor “{value}” is not one of this scheme's assessors; the sheet is not used; expected one of {expected}"),
+    "unit-column-unknown": (ERROR, "列标题“{value}”不是名单中的单位，本列未采用；应为{expected}", "column heading “{value}” is not a unit of the roster; the column is not used; expected {expected}"),
+    "unit-column-duplicate": (ERROR, "“{value}”有两列（另一列在{note}），两列均未采用", "“{value}” has two columns (the other at {note}); neither is used"),
+    "unit-column-missing": (WARNING, "核定表中没有“{value}”一列：{note}对该单位的核定值待报", "the sheet has no column for “{value}”: {note}'s values for it are still owed"),
     "code-unknown": (WARNING, "编号“{input}”不在考核方案中，所填“{value}”已忽略", "code {input} is not in the scheme; its value “{value}” is ignored"),
 }
 

@@ -1,7 +1,8 @@
 """The words users see for the program's states: one Chinese word per meaning.
 
 A unit is 已计分 (scored), 数据有误 (rejected: its data has errors) or 未提交
-(missing: no workbook); the same words in the workbook, the change log, the
+(missing: no workbook) or 待核定 (pending: an assessor still owes some of its
+inputs); the same words in the workbook, the change log, the
 JSON reasons and the terminal.
 """
 
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 YES, NO = "是", "否"
 
-SCORED, REJECTED, MISSING = "scored", "rejected", "missing"
-STATUS_ZH = {SCORED: "已计分", REJECTED: "数据有误", MISSING: "未提交"}
+SCORED, REJECTED, MISSING, PENDING = "scored", "rejected", "missing", "pending"
+STATUS_ZH = {SCORED: "已计分", REJECTED: "数据有误", MISSING: "未提交", PENDING: "待核定"}
 
 # A file's status in the files table (read / skipped / unreadable / rejected).
 FILE_STATUS_ZH = {"read": "已读取", "skipped": "已跳过", "unreadable": "无法读取", REJECTED: STATUS_ZH[REJECTED]}

@@ -23,7 +23,7 @@ import pandas as pd
 from .errors import ScoringError
 from .figures import fmt
 from .findings import Report
-from .labels import MISSING, REJECTED, SCORED, SIDE_ZH, verb as side_verb
+from .labels import MISSING, PENDING, REJECTED, SCORED, SIDE_ZH, verb as side_verb
 from .roster import Roster
 from .rules.inputs import display
 from .rules.model import ItemRule, Part, RowRule, RuleBook
@@ -197,7 +197,9 @@ def score(scheme, submissions, settings: Settings | None = None) -> Result:
     roster: Roster = submissions.roster
     rejected = set(submissions.rejected)
     missing = set(submissions.missing)
-    units = [u for u in roster.units if u not in rejected and u not in missing]
+    # 待核定: an assessor still owes inputs; neither 数据有误 nor scored.
+    pending = set(getattr(submissions, "pending", ()))
+    units = [u for u in roster.units if u not in rejected and u not in missing and u not in pending]
     inp = _wide_inputs(submissions.values, units, rules, roster)
     index = inp.units
     n = len(units)
@@ -260,7 +262,7 @@ def score(scheme, submissions, settings: Settings | None = None) -> Result:
     totals["total"] = totals["base"] + totals["bonus"] + totals["extra"] - totals["major"]
     totals["rank"] = _rank(totals["total"], settings)
 
-    cities = _cities(roster, totals, rejected, missing, submissions, settings)
+    cities = _cities(roster, totals, rejected, missing, submissions, settings, pending)
     audit = pd.concat(audit_parts, ignore_index=True) if audit_parts else pd.DataFrame(columns=AUDIT_COLUMNS)
     audit = _order_audit(audit, roster, row_codes + list(rules.items))
     return Result(cities=cities, rows=rows, secondary=secondary, primary=primary, items=item_frame,
@@ -284,23 +286,31 @@ def _rank(totals: pd.Series, settings: Settings) -> pd.Series:
     return totals.astype("int64").rank(method=method, ascending=False).astype("int64").astype("Int64")
 
 
-def _cities(roster: Roster, totals: pd.DataFrame, rejected: set, missing: set, submissions, settings: Settings) -> pd.DataFrame:
+def _cities(roster: Roster, totals: pd.DataFrame, rejected: set, missing: set, submissions, settings: Settings,
+            pending: set = frozenset()) -> pd.DataFrame:
     index = pd.Index(roster.units, name="city")
     out = pd.DataFrame(index=index)
-    out["status"] = [MISSING if u in missing else REJECTED if u in rejected else SCORED for u in roster.units]
+    out["status"] = [MISSING if u in missing else REJECTED if u in rejected else PENDING if u in pending else SCORED
+                     for u in roster.units]
     out["city_type"] = [roster.city_type(u) for u in roster.units]
     for col in ("base", "bonus", "extra", "major", "total", "rank"):
         out[col] = totals[col].reindex(index).astype("Int64")
     out["grade"] = settings.grade_of(out["total"])
-    out["reason"] = _reasons(roster, rejected, missing, submissions)
+    out["reason"] = _reasons(roster, rejected, missing, submissions, pending)
     return out
 
 
-def _reasons(roster: Roster, rejected: set, missing: set, submissions) -> list[str]:
+def _reasons(roster: Roster, rejected: set, missing: set, submissions, pending: set = frozenset()) -> list[str]:
     errors = submissions.report.errors_by_unit()
+    owed = submissions.owed if pending else None
     out = []
     for unit in roster.units:
-        if unit in missing:
+        if unit in pending and unit not in missing and unit not in rejected:
+            mine = owed[owed["city"] == unit].groupby("assessor", sort=False).size()
+            zh = "、".join(f"{a}{n}项" for a, n in mine.items())
+            en = ", ".join(f"{a} {n}" for a, n in mine.items())
+            out.append(f"待核定：{zh}尚未核定，未计分、未排名 / awaiting assessment: {en} input(s) still owed; not scored or ranked")
+        elif unit in missing:
             out.append("未提交填报表 / no workbook received")
         elif unit in rejected:
             found = errors.get(unit, [])

@@ -25,11 +25,12 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .errors import TemplateError, WriteError
 from .figures import fmt_short
-from .intake.contract import CODE_HEADER, GUIDE_SHEET, LIST_SHEET, SHEET_NAME, UNIT_LABEL, VALUE_HEADER
+from .intake.contract import ASSESSOR_LABEL, CODE_HEADER, JUDGED_SHEET, GUIDE_SHEET, LIST_SHEET, SHEET_NAME, UNIT_LABEL, VALUE_HEADER
 from .labels import ITEM_SIDE_ZH
 from .roster import DEFAULT_ROSTER, Roster
 from .rules.inputs import requirement, validation
 from .rules.model import InputSpec, RuleBook
+from .rules.roles import SELF
 from .xlsx import Book, Checked, atomic_write, template_formats
 
 # Columns of 填报表: (header, width). 编号 and 填报值 are what programs look for.
@@ -157,19 +158,33 @@ def _lines(text: str, width: float) -> int:
 
 # --------------------------------------------------------------------------- writing
 
-def write_template(scheme, path: str | os.PathLike, roster: Roster = DEFAULT_ROSTER, city: str | None = None) -> Path:
-    """Write the fill-in workbook for `scheme` to `path` (replaced atomically)."""
+def write_template(scheme, path: str | os.PathLike, roster: Roster = DEFAULT_ROSTER, city: str | None = None,
+                   assessor: str | None = None) -> Path:
+    """Write the fill-in workbook for `scheme` to `path` (replaced atomically).
+
+    Without `assessor`: the unit's 自评 form, with only the inputs the unit
+    fills and a read-only list of what the province judges. With `assessor`
+    考核办 (and `city`): the per-unit form with every input, marked 核定单位 考核办.
+    The wide assessor sheet (`--assessor` without a unit) is template_assessor.py's."""
     path = Path(path)
     if city is not None and city not in roster:
         raise TemplateError(f"“{city}”不在单位名单中 / {city!r} is not in the roster ({roster.source})")
     records = template_rows(scheme)
+    if assessor is None:
+        records = _self_records(records)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise TemplateError(f"文件夹不存在 / folder does not exist: {folder}")
-    return atomic_write(path, lambda tmp: _write(scheme, records, tmp, roster, city))
+    return atomic_write(path, lambda tmp: _write(scheme, records, tmp, roster, city, assessor))
 
 
-def _write(scheme, records: list[dict], path: str, roster: Roster, city: str | None) -> None:
+def _self_records(records: list[dict]) -> list[dict]:
+    """The records of the unit's own inputs, bands left only above inputs."""
+    kept = [r for r in records if r["kind"] == "band" or (r["kind"] == "input" and r["spec"].filled_by == SELF)]
+    return [r for k, r in enumerate(kept) if r["kind"] != "band" or (k + 1 < len(kept) and kept[k + 1]["kind"] != "band")]
+
+
+def _write(scheme, records: list[dict], path: str, roster: Roster, city: str | None, assessor: str | None = None) -> None:
     book = Book(path, formats=template_formats(), properties={
         "title": f"{scheme.name}（填报表）",
         "subject": "政务公开工作考核填报表",
@@ -195,6 +210,10 @@ def _write(scheme, records: list[dict], path: str, roster: Roster, city: str | N
     w.data_validation(UNIT_ROW, 1, UNIT_ROW, 1, _unit_validation(wb, roster))
     w.write_string(UNIT_ROW, 5, "填表人（联系电话）", f["label"])
     w.merge_range(UNIT_ROW, 6, UNIT_ROW, 7, "", f["contact"])
+    if assessor:
+        # Placed in 核定/, a per-unit form counts as 考核办's whatever it says; the mark tells people.
+        w.write_string(UNIT_ROW, 8, ASSESSOR_LABEL, f["label"])
+        w.write_string(UNIT_ROW, 9, assessor, f["unit"])
     w.set_row(UNIT_ROW, 22)
     w.merge_range(
         HINT_ROW, 0, HINT_ROW, LAST_COL,
@@ -238,7 +257,39 @@ def _write(scheme, records: list[dict], path: str, roster: Roster, city: str | N
     ws.activate()
 
     _write_guide(Checked(guide), guide, f, scheme, roster)
+    if assessor is None:
+        _write_judged(Checked(wb.add_worksheet(JUDGED_SHEET)), f, scheme)
     wb.close()
+
+
+def _write_judged(w, f, scheme) -> None:
+    """The rows the province judges itself, read-only: what the unit will also be scored on."""
+    ws = w.ws
+    for c, width in enumerate((10, 60, 18)):
+        w.set_column(c, c, width)
+    w.write_string(0, 0, "以下事项由省级核定，本单位无需填报（仍计入得分）", f["guide_title"])
+    for c, name in enumerate((CODE_HEADER, "指标", "由谁核定")):
+        w.write_string(1, c, name, f["header"])
+    r = 2
+    for code, label, who in judged_rows(scheme.rules):
+        w.write_string(r, 0, code, f["code"])
+        w.write_string(r, 1, label, f["cell"])
+        w.write_string(r, 2, who, f["cell"])
+        r += 1
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.protect("", {})
+
+
+def judged_rows(rules: RuleBook) -> list[tuple[str, str, str]]:
+    """(row or item code, its name, who judges) for each row whose inputs the unit does not fill."""
+    out = []
+    for code, rule in list(rules.rows.items()) + list(rules.items.items()):
+        who = {s.filled_by for s in rule.inputs}
+        if who and SELF not in who:
+            name = getattr(rule, "tertiary", "") or getattr(rule, "name", "") or rule.inputs[0].label
+            out.append((code, name, "、".join(sorted(who))))
+    return out
 
 
 def _write_group(w, f, r: int, group: list[dict], widths: list[int], value_col: int) -> None:

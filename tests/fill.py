@@ -21,7 +21,9 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from assess_xlsx.intake.contract import CODE_HEADER, GUIDE_SHEET, SHEET_NAME, UNIT_LABEL, VALUE_HEADER
+from assess_xlsx.intake.contract import (ASSESSED_FOLDER, CODE_HEADER, GUIDE_SHEET, SHEET_NAME, UNIT_LABEL, VALUE_HEADER,
+                                        WIDE_SHEET)
+from assess_xlsx.rules.roles import OFFICE
 
 FORMATS = ("xlsx", "xlsm", "xls", "ods")
 
@@ -157,12 +159,22 @@ def _cell(value):
 # --------------------------------------------------------------------------- the one call
 
 def fill_workbook(template_path, out_path, values: dict[str, object], city: str | None = None,
-                  fmt: str = "xlsx", sheet_name: str | None = None) -> Path:
+                  fmt: str = "xlsx", sheet_name: str | None = None, judged: bool = True) -> Path:
     """Fill the template with `values` (编号 -> 填报值) and save it as `fmt`.
 
-    `sheet_name` renames the input sheet (the reader must not care).
+    `sheet_name` renames the input sheet (the reader must not care). Values
+    for inputs the form does not hold (the province's, on a unit's 自评 form)
+    go, when `judged`, to 考核办's per-unit form for the same unit in the
+    folder's 核定/ (same name, .xlsx), as the office would fill them.
     """
     out_path = Path(out_path)
+    own = _codes(template_path)
+    if judged and set(values) - own:
+        values = dict(values)
+        theirs = {c: values.pop(c) for c in list(values) if c not in own}
+        folder = out_path.parent / ASSESSED_FOLDER
+        folder.mkdir(exist_ok=True)
+        fill_workbook(office_form(), folder / f"{out_path.stem}.xlsx", theirs, city=city or _city_of(out_path))
     if fmt in ("xlsx", "xlsm"):
         wb = load_workbook(template_path)
         ws = wb[SHEET_NAME]
@@ -186,4 +198,58 @@ def fill_workbook(template_path, out_path, values: dict[str, object], city: str 
     return write_grid(out_path, grids, fmt)
 
 
-__all__ = ["FORMATS", "GUIDE_SHEET", "fill_grid", "fill_workbook", "locate", "read_grid", "valid_values", "write_grid"]
+def _codes(template_path) -> set[str]:
+    rows = read_grid(template_path)[SHEET_NAME]
+    header, code_col, _, _ = locate(rows)
+    return {str(r[code_col]).strip() for r in rows[header + 1:] if r[code_col]}
+
+
+def _city_of(path: Path) -> str:
+    from assess_xlsx.roster import DEFAULT_ROSTER, unit_from_filename
+
+    return unit_from_filename(path.name, DEFAULT_ROSTER) or ""
+
+
+@lru_cache(maxsize=1)
+def office_form() -> Path:
+    """考核办's per-unit form with every input (made once per test session)."""
+    import tempfile
+
+    from assess_xlsx.scheme import read_scheme
+    from assess_xlsx.template import write_template
+
+    path = Path(tempfile.mkdtemp(prefix="office-form-")) / "考核办.xlsx"
+    return write_template(read_scheme(), path, assessor=OFFICE)
+
+
+def fill_assessor_sheet(template_path, out_path, values: dict[str, dict[str, object]], fmt: str | None = None,
+                        assessor: str | None = None, rename: dict[str, str] | None = None) -> Path:
+    """Fill an assessor's wide sheet: values[unit][code]; `rename` changes unit headings
+    (a misspelt column), `assessor` the 核定单位 cell. .xlsx keeps the template (openpyxl)."""
+    out_path = Path(out_path)
+    fmt = fmt or out_path.suffix.lstrip(".").lower()
+    wb = load_workbook(template_path)
+    ws = wb[WIDE_SHEET]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    header = next(k for k, r in enumerate(rows) if r and r[0] == CODE_HEADER)
+    col = {v: c for c, v in enumerate(rows[header]) if isinstance(v, str)}
+    row = {str(r[0]): k for k, r in enumerate(rows) if k > header and r[0]}
+    for unit, codes in values.items():
+        for code, v in codes.items():
+            rows[row[code]][col[unit]] = _cell(v)
+            ws.cell(row[code] + 1, col[unit] + 1).value = _cell(v)
+    for old, new in (rename or {}).items():
+        rows[header][col[old]] = new
+        ws.cell(header + 1, col[old] + 1).value = new
+    if assessor is not None:
+        rows[header - 2][1] = assessor
+        ws.cell(header - 1, 2).value = assessor
+    if fmt in ("xlsx", "xlsm"):
+        wb.save(out_path)
+        wb.close()
+        return out_path
+    wb.close()
+    return write_grid(out_path, {WIDE_SHEET: rows}, fmt)
+
+
+__all__ = ["fill_assessor_sheet", "office_form", "FORMATS", "GUIDE_SHEET", "fill_grid", "fill_workbook", "locate", "read_grid", "valid_values", "write_grid"]

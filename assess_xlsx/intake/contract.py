@@ -19,6 +19,12 @@ LIST_SHEET = "单位名单"          # only when the roster is too long for an i
 CODE_HEADER = "编号"
 VALUE_HEADER = "填报值"
 UNIT_LABEL = "被考核单位"
+ASSESSOR_LABEL = "核定单位"     # who judges: the assessor's sheet names it beside this label
+JUDGED_SHEET = "省级核定事项"   # the 自评 form's read-only list of what the province judges
+ASSESSED_FOLDER = "核定"        # the assessors' sheets, inside the inbox by default
+WIDE_SHEET = "核定表"
+NAME_HEADER = "指标"
+RULE_HEADER = "核定内容（评分规则、填写要求）"
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 READABLE = "未加密、能打开的工作簿（.xlsx、.xlsm、.xls、.ods）"

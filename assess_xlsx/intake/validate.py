@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +24,17 @@ from ..roster import DEFAULT_ROSTER, Roster
 from ..rules.inputs import _mask, expected_text, normalise
 from ..rules.model import RuleBook
 from ..rules.parts import kind_of
+from ..rules.roles import SELF, assessors, may_fill
+from .assessed import read_assessed
+from .contract import ASSESSED_FOLDER
 from .extract import _FileRead, read_folder
 
 VALUE_COLUMNS = ["city", "code", "number", "text", "raw", "file", "sheet", "cell"]
-FILE_COLUMNS = ["file", "city", "status", "inputs", "problems", "sha256"]
+FILE_COLUMNS = ["file", "city", "status", "inputs", "problems", "sha256", "assessor"]
+# A difference between a unit's own value (自评) and an assessor's (核定): the assessor's is scored.
+REVIEW_COLUMNS = ["city", "code", "label", "own", "judged", "assessor", "own_source", "judged_source"]
+# An input an assessor still owes for a unit (no sheet from it, no column, or the cell empty).
+OWED_COLUMNS = ["assessor", "code", "city"]
 
 
 @dataclass
@@ -38,6 +45,9 @@ class Submissions:
     missing: list[str]
     roster: Roster
     folder: str = ""
+    reviews: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REVIEW_COLUMNS))
+    owed: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=OWED_COLUMNS))
+    assessed: str = ""                     # the assessors' folder read ("" when none)
 
     @property
     def rejected(self) -> list[str]:
@@ -46,21 +56,31 @@ class Submissions:
         return [u for u in self.roster.units if u in bad]
 
     @property
+    def pending(self) -> list[str]:
+        """Roster units sent in and without errors, for which an assessor still owes inputs (待核定)."""
+        owing = set(self.owed["city"])
+        skip = set(self.rejected) | set(self.missing)
+        return [u for u in self.roster.units if u in owing and u not in skip]
+
+    @property
     def ok(self) -> bool:
-        return self.report.ok and not self.missing
+        return self.report.ok and not self.missing and not self.pending
 
 
 # --------------------------------------------------------------------------- the folder
 
 def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT_ROSTER,
-                     progress=None) -> Submissions:
+                     progress=None, assessed: str | os.PathLike | None = None) -> Submissions:
     """Read every workbook directly in `folder` against `scheme` (a Scheme or a RuleBook).
 
+    The workbooks in `folder` are the units' own (自评); those in `assessed`
+    (default: `folder/核定` when it exists) are the assessors' sheets (核定).
     `progress(done, total)` is called after each workbook is read (for a progress bar).
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise SubmissionsError(f"文件夹不存在 / not a folder: {folder}")
+    adir = assessed_folder(folder, assessed)
     rules: RuleBook | None = scheme if isinstance(scheme, RuleBook) else getattr(scheme, "rules", None)
     if rules is None:
         raise SubmissionsError(
@@ -70,22 +90,122 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
     inputs = rules.inputs
     report = Report()
     reads, skipped = read_folder(folder, inputs, roster, report, progress)
+    if adir is not None and adir.parent == folder:     # the assessors' folder is read, not passed over
+        report.findings = [f for f in report.findings if not (f.code == "file-skipped-folder" and f.file == adir.name)]
+        skipped = [row for row in skipped if row["file"] != adir.name]
+    afiles = read_assessed(adir, _prefix(folder, adir), inputs, roster, assessors(rules), report) if adir else []
+    areads = [col for af in afiles for col in af.columns]
+    authors = [SELF] * len(reads) + [af.assessor for af in afiles for _ in af.columns]
 
-    cells = _cells_frame(reads)
+    cells = _cells_frame(reads + areads)
     norm = normalise(cells["code"], cells["value"], rules) if len(cells) else _empty_norm()
     cells = pd.concat([cells, norm], axis=1)
+    cells["by"] = _objects((authors[k] for k in cells["order"]), len(cells))
+    cells = _permitted(cells, inputs, report)
     filled = cells[cells["problem"] != "blank"]
     _report_rejections(filled[filled["problem"] != ""], inputs, report)
 
     filled_units = filled[filled["city"] != ""]
     accepted = filled_units[filled_units["problem"] == ""]
-    values = _merge(accepted, inputs, report)
-    _cross_checks(values, cells, reads, rules, report, filled_units)
-
-    files = _files_frame(reads, skipped, filled, report)
+    own = accepted["by"] == SELF
+    whose = {af.rel: af.assessor for af in afiles}
+    values, reviews = _judge(_merge(accepted[own], inputs, report), _merge(accepted[~own], inputs, report),
+                             inputs, whose)
     seen = {r.city for r in reads if r.city}
+    # An office that fills everything itself sends no unit's file: its values for a unit's inputs stand for one.
+    self_input = accepted["code"].map(lambda c: inputs[c].filled_by == SELF).astype(bool)
+    seen |= set(accepted.loc[~own & self_input, "city"])
+    _cross_checks(values, cells, reads + areads, rules, report, filled_units, seen)
+
+    files = pd.concat([_files_frame(reads, skipped, filled, report), _assessed_files(afiles, filled, report)],
+                      ignore_index=True)
     missing = [u for u in roster.units if u not in seen]
-    return Submissions(values=values, report=report, files=files, missing=missing, roster=roster, folder=str(folder))
+    return Submissions(values=values, report=report, files=files, missing=missing, roster=roster, folder=str(folder),
+                       reviews=reviews, owed=_owed(filled_units, reads + areads, inputs, roster),
+                       assessed=str(adir) if adir else "")
+
+
+def assessed_folder(folder: Path, assessed) -> Path | None:
+    """The assessors' folder: as given, else `folder/核定` when it exists."""
+    if assessed is not None:
+        adir = Path(assessed)
+        if not adir.is_dir():
+            raise SubmissionsError(f"核定文件夹不存在 / the assessed folder does not exist: {adir}")
+        return adir
+    adir = folder / ASSESSED_FOLDER
+    return adir if adir.is_dir() else None
+
+
+def _prefix(folder: Path, adir: Path) -> str:
+    """How the assessors' files are named: relative to the inbox when inside it."""
+    try:
+        return adir.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return adir.name
+
+
+def _permitted(cells: pd.DataFrame, inputs, report: Report) -> pd.DataFrame:
+    """The cells whose author may fill their input; a value for another's input is refused with a warning."""
+    if not len(cells):
+        return cells
+    filler = cells["code"].map(lambda c: inputs[c].filled_by)
+    allowed = np.fromiter((may_fill(b, f) for b, f in zip(cells["by"], filler)), dtype=bool, count=len(cells))
+    refused = cells[~allowed & (cells["problem"] != "blank").to_numpy()]
+    for rec in refused.itertuples(index=False):
+        where = "单位自评表" if rec.by == SELF else f"{rec.by}的核定表"
+        report.add("input-not-permitted", file=rec.file, sheet=rec.sheet, cell=rec.cell, value=rec.raw.strip(),
+                   expected=inputs[rec.code].filled_by, note=where, city=rec.city, input=rec.code)
+    return cells[allowed]
+
+
+def _judge(own: pd.DataFrame, judged: pd.DataFrame, inputs, whose: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The values scored: an assessor's value beats the unit's own; each difference is a review record."""
+    if not len(judged):
+        return own, pd.DataFrame(columns=REVIEW_COLUMNS)
+    keys = set(zip(judged["city"], judged["code"]))
+    beaten = np.fromiter(((c, k) in keys for c, k in zip(own["city"], own["code"])), dtype=bool, count=len(own))
+    pairs = own[beaten].merge(judged, on=["city", "code"], suffixes=("_own", ""))
+    differ = pairs[pairs["text_own"] != pairs["text"]]
+    reviews = pd.DataFrame({
+        "city": differ["city"], "code": differ["code"],
+        "label": differ["code"].map(lambda c: inputs[c].label),
+        "own": differ["text_own"], "judged": differ["text"],
+        "assessor": differ["file"].map(whose),
+        "own_source": differ["file_own"] + " " + differ["sheet_own"] + "!" + differ["cell_own"],
+        "judged_source": differ["file"] + " " + differ["sheet"] + "!" + differ["cell"],
+    }, columns=REVIEW_COLUMNS)
+    order = {code: k for k, code in enumerate(inputs)}
+    values = pd.concat([judged, own[~beaten]], ignore_index=True)
+    values = values.assign(_o=values["code"].map(order)).sort_values(["city", "_o"], kind="stable")
+    reviews = reviews.assign(_o=reviews["code"].map(order)).sort_values(["city", "_o"], kind="stable")
+    return _values_frame(values), reviews.drop(columns="_o").reset_index(drop=True).astype(object)
+
+
+def _owed(filled: pd.DataFrame, reads, inputs, roster: Roster) -> pd.DataFrame:
+    """(assessor, input, unit) for every assessor's input no sheet gives a value for."""
+    have = set(zip(filled["city"].tolist(), filled["code"].tolist()))
+    have |= {(r.city, code) for r in reads if r.city for code in r.uncached}
+    rows = [(spec.filled_by, spec.code, unit)
+            for spec in inputs.values() if spec.type.number and spec.filled_by != SELF
+            for unit in roster.units if (unit, spec.code) not in have]
+    return pd.DataFrame(rows, columns=OWED_COLUMNS, dtype=object)
+
+
+def _assessed_files(afiles, filled: pd.DataFrame, report: Report) -> pd.DataFrame:
+    """The files table's rows of the assessors' sheets: city is the units it covers."""
+    by_file = report.by_file()
+    counts = filled.groupby("file").size().to_dict() if len(filled) else {}
+    rows = []
+    for af in afiles:
+        found = [f for f in by_file.get(af.rel, []) if f.severity != INFO]
+        status = "rejected" if af.status == "read" and any(f.severity == ERROR for f in found) else af.status
+        rows.append({"file": af.rel, "city": "、".join(c.city for c in af.columns), "status": status,
+                     "inputs": int(counts.get(af.rel, 0)), "problems": len(found), "sha256": af.sha256,
+                     "assessor": af.assessor})
+    frame = pd.DataFrame(rows, columns=FILE_COLUMNS)
+    frame["inputs"] = frame["inputs"].astype("int64")
+    frame["problems"] = frame["problems"].astype("int64")
+    return frame
 
 
 def _cells_frame(reads: list[_FileRead]) -> pd.DataFrame:
@@ -180,7 +300,7 @@ def _values_frame(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cross_checks(values: pd.DataFrame, cells: pd.DataFrame, reads: list[_FileRead], rules: RuleBook, report: Report,
-                  filled: pd.DataFrame | None = None) -> None:
+                  filled: pd.DataFrame | None = None, seen: set | None = None) -> None:
     """Checks across inputs, on each unit's merged values (`filled`: the cells
     of `cells` not blank and of a known unit, when worked out already)."""
     inputs = rules.inputs
@@ -246,9 +366,10 @@ def _cross_checks(values: pd.DataFrame, cells: pd.DataFrame, reads: list[_FileRe
     # looked at one by one only for units with any missing from their cells.
     if filled is None:
         filled = cells[(cells["problem"] != "blank") & (cells["city"] != "")]
-    needed = [s for s in inputs.values() if s.type.number]
+    # (An assessor's input not given is owed, not missing: see _owed.)
+    needed = [s for s in inputs.values() if s.type.number and s.filled_by == SELF]
     complete = _complete_cities(filled, [s.code for s in needed])
-    partial = [c for c in first_file if c not in complete]
+    partial = [c for c in first_file if c not in complete and (seen is None or c in seen)]
     some = filled[filled["city"].isin(set(partial))] if partial else filled.iloc[:0]
     have = set(zip(some["city"].tolist(), some["code"].tolist()))   # lists: iterating a string column is slow
     have |= {(r.city, code) for r in reads if r.city for code in r.uncached}   # reported already
@@ -294,9 +415,10 @@ def _files_frame(reads, skipped, filled, report: Report) -> pd.DataFrame:
         if status == "read" and (r.rel in errors or not r.city):
             status = "rejected"
         rows.append({"file": r.rel, "city": r.city, "status": status, "inputs": int(counts.get(r.rel, 0)),
-                     "problems": problems.get(r.rel, 0), "sha256": r.sha256})
+                     "problems": problems.get(r.rel, 0), "sha256": r.sha256, "assessor": ""})
     frame = pd.DataFrame(rows, columns=FILE_COLUMNS)
     frame = frame.sort_values("file", kind="stable").reset_index(drop=True)
+    frame["assessor"] = frame["assessor"].fillna("").astype(object)
     frame["inputs"] = frame["inputs"].astype("int64")
     frame["problems"] = frame["problems"].astype("int64")
     return frame
