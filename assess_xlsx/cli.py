@@ -20,7 +20,7 @@ import click
 
 from . import __version__
 from .errors import AssessError, RosterError, RunError, SchemeError, TemplateError
-from .labels import MISSING, REJECTED, SCORED, STATUS_ZH
+from .labels import MISSING, PENDING, REJECTED, SCORED, STATUS_ZH
 
 # pandas and the readers are imported by the commands that use them (`--help`
 # and `--version` stay instant); only the annotations below name Scheme.
@@ -182,6 +182,8 @@ def _roster(path):
 
 
 _ROSTER_HELP = "单位名单文件（UTF-8，每行一个单位） / roster file, one unit per line"
+_ASSESSED_HELP = ("核定表文件夹（默认：交回文件夹中的“核定”） / the folder of the assessors' sheets "
+                  "(default: 核定/ inside the folder)")
 
 
 @cli.command("template")
@@ -191,18 +193,28 @@ _ROSTER_HELP = "单位名单文件（UTF-8，每行一个单位） / roster file
 @rules_option
 @click.option("--city", default=None, help="预先填好被考核单位 / fill in the unit's name")
 @click.option("--roster", "roster_path", type=click.Path(exists=True, dir_okay=False), default=None, help=_ROSTER_HELP)
-def template_command(output, scheme_path, rules_path, city, roster_path):
+@click.option("--assessor", default=None,
+              help="核定单位（考核办或省直部门）的核定表，每个单位一列 / the assessor's sheet, one column per unit")
+def template_command(output, scheme_path, rules_path, city, roster_path, assessor):
     """生成填报模板 / Write the fill-in workbook.
 
-    One row per input of the scheme, with its 编号 and a 填报值 cell checked
-    by Excel; send it to each unit and read the returned files with check.
+    Without --assessor: the unit's self-assessment (自评) form, one row per
+    input the unit fills, with its 编号 and a 填报值 cell checked by Excel,
+    and a read-only list of what the province judges itself. With
+    --assessor NAME: that assessor's sheet (核定表), one row per input it
+    judges and one column per unit of the roster; with --assessor 考核办
+    --city NAME: the per-unit form with every input, for an office that
+    fills each unit's sheet itself (placed in 核定/, it counts as 考核办's).
 
     \b
     Example:
         assess-xlsx template -o templates/scoresheet_template.xlsx
         assess-xlsx template --city 太原市
+        assess-xlsx template --assessor 省卫健委
+        assess-xlsx template --assessor 考核办 --city 太原市
     """
     from .roster import match_unit
+    from .rules.roles import OFFICE, assessors
     from .template import write_template
 
     roster = _roster(roster_path)
@@ -214,9 +226,23 @@ def template_command(output, scheme_path, rules_path, city, roster_path):
             )
         city = unit
     scheme = load_scheme_or_fail(scheme_path, rules_path)
-    output = output or f"{city or ''}政务公开考核填报表.xlsx"
-    path = write_template(scheme, output, roster=roster, city=city)
-    n = len(scheme.rules.inputs)
+    if assessor is not None:
+        known = assessors(scheme.rules)
+        if assessor not in known or (city is not None and assessor != OFFICE):
+            expected = OFFICE if city is not None else "、".join(known)
+            raise click.BadParameter(f"“{assessor}”：应为 / expected {expected}", param_hint="--assessor")
+    if assessor is not None and city is None:
+        from .template_assessor import assessor_records, write_assessor_sheet
+
+        path = write_assessor_sheet(scheme, output or f"核定表_{assessor}.xlsx", assessor, roster=roster)
+        n = len(assessor_records(scheme, assessor))
+        click.echo(f"已生成 / written：{path}（{n} 项核定内容，{len(roster.units)} 个单位 / {n} inputs, "
+                   f"{len(roster.units)} units）")
+        return
+    output = output or (f"{city}政务公开考核核定表（{assessor}）.xlsx" if assessor
+                        else f"{city or ''}政务公开考核填报表.xlsx")
+    path = write_template(scheme, output, roster=roster, city=city, assessor=assessor)
+    n = sum(1 for s in scheme.rules.inputs.values() if assessor or s.filled_by == "被考核单位")
     click.echo(f"已生成 / written：{path}（{n} 项填报内容 / {n} inputs）")
 
 
@@ -225,26 +251,31 @@ def template_command(output, scheme_path, rules_path, city, roster_path):
 @scheme_option
 @rules_option
 @click.option("--roster", "roster_path", type=click.Path(exists=True, dir_okay=False), default=None, help=_ROSTER_HELP)
-def check_command(folder, scheme_path, rules_path, roster_path):
+@click.option("--assessed", "assessed", type=click.Path(exists=True, file_okay=False), default=None,
+              help=_ASSESSED_HELP)
+def check_command(folder, scheme_path, rules_path, roster_path, assessed):
     """核对交回的填报表，不评分 / Check the returned workbooks without scoring.
 
     One line per file (unit, inputs read, problems), then every problem with
-    its file, sheet and cell, then the units that sent nothing. Exit code 0
-    when all is clean, 1 when anything is wrong or missing, 2 when the
-    folder, scheme or roster cannot be read.
+    its file, sheet and cell, then the units that sent nothing and, per
+    assessor, the inputs it still owes (the assessors' sheets are read from
+    --assessed, by default 核定/ inside FOLDER). Exit code 0 when all is
+    clean, 1 when anything is wrong, missing or owed, 2 when the folder,
+    scheme or roster cannot be read.
 
     \b
     Example:
         assess-xlsx check 交回/
+        assess-xlsx check 交回/ --assessed 核定表/
     """
     from .intake import read_submissions
 
     roster = _roster(roster_path)
     scheme = load_scheme_or_fail(scheme_path, rules_path)
-    sub = read_submissions(folder, scheme, roster=roster)
+    sub = read_submissions(folder, scheme, roster=roster, assessed=assessed)
     for line in check_lines(sub):
         click.echo(line)
-    if not sub.report.ok or sub.missing:
+    if not sub.ok:
         raise SystemExit(1)
 
 
@@ -277,17 +308,44 @@ def check_lines(sub) -> list[str]:
     if sub.missing:
         lines.append("")
         lines.append(f"{STATUS_ZH[MISSING]} / Missing（{len(sub.missing)}）：{'、'.join(sub.missing)}")
+    lines.extend(owed_lines(sub.owed, sub.roster))
     rejected = sub.rejected
-    ready = [u for u in sub.roster.units if u not in sub.missing and u not in rejected]
+    pending = sub.pending
+    ready = [u for u in sub.roster.units if u not in sub.missing and u not in rejected and u not in pending]
     lines.append("")
     unattributed = sum(1 for f in sub.report if f.severity == ERROR and not f.city)
     extra = f"，{unattributed} 个问题无法归属单位" if unattributed else ""
     extra_en = f", {unattributed} problem(s) with no unit" if unattributed else ""
     lines.append(
         f"结果 / Result：{len(ready)} 个单位可评分，{len(rejected)} 个单位{STATUS_ZH[REJECTED]}，"
-        f"{len(sub.missing)} 个单位{STATUS_ZH[MISSING]}{extra} / "
-        f"{len(ready)} ready, {len(rejected)} rejected, {len(sub.missing)} missing{extra_en}"
+        f"{len(sub.missing)} 个单位{STATUS_ZH[MISSING]}{_pending_zh(len(pending))}{extra} / "
+        f"{len(ready)} ready, {len(rejected)} rejected, {len(sub.missing)} missing{_pending_en(len(pending))}{extra_en}"
     )
+    return lines
+
+
+def _pending_zh(n: int) -> str:
+    return f"，{n} 个单位{STATUS_ZH[PENDING]}" if n else ""
+
+
+def _pending_en(n: int) -> str:
+    return f", {n} pending" if n else ""
+
+
+def owed_lines(owed, roster) -> list[str]:
+    """Per assessor, the inputs it still owes and for which units (全部 when for every unit)."""
+    if not len(owed):
+        return []
+    lines = ["", f"待核定 / Still owed by the assessors（{owed['assessor'].nunique()}）："]
+    every = len(roster.units)
+    for assessor, mine in owed.groupby("assessor", sort=False):
+        lines.append(f"  {assessor}：{len(mine)} 项 / input(s)")
+        by_units: dict[tuple, list[str]] = {}
+        for code, units in mine.groupby("code", sort=False)["city"]:
+            by_units.setdefault(tuple(units), []).append(code)
+        for units, codes in by_units.items():
+            who = f"全部{every}个单位 / all {every} units" if len(units) == every else "、".join(units)
+            lines.append(f"    {'、'.join(codes)} → {who}")
     return lines
 
 
@@ -324,6 +382,8 @@ def _common_run_options(f):
         click.option("--ranking", type=click.Choice(["competition", "dense"]), default="competition",
                      show_default=True, help=_RANKING_HELP),
         click.option("-q", "--quiet", is_flag=True, help="不显示进度和汇总 / no progress, no summary"),
+        click.option("--assessed", "assessed", type=click.Path(exists=True, file_okay=False), default=None,
+                     help=_ASSESSED_HELP),
     ]):
         f = option(f)
     return f
@@ -336,7 +396,8 @@ def _common_run_options(f):
               help="另把结果写成JSON文件（“-”为屏幕输出） / also write the result as JSON (- for standard output)")
 @click.option("--strict", is_flag=True,
               help="有单位未计分（数据有误或未提交）时不写任何结果 / write nothing unless every unit is scored")
-def score_command(inbox, scheme_path, rules_path, roster_path, output, per_city, ranking, quiet, json_path, strict):
+def score_command(inbox, scheme_path, rules_path, roster_path, output, per_city, ranking, quiet, assessed, json_path,
+                  strict):
     """评分、排名并写出结果工作簿 / Score, rank and write the ranking workbook.
 
     Reads every workbook in INBOX, scores the units whose data are valid,
@@ -361,7 +422,7 @@ def score_command(inbox, scheme_path, rules_path, roster_path, output, per_city,
     settings = Settings(ranking=ranking)
     roster = _roster(roster_path)
     scheme = load_scheme_or_fail(scheme_path, rules_path)
-    result = _score_with_progress(inbox, scheme, roster, settings, quiet)
+    result = _score_with_progress(inbox, scheme, roster, settings, quiet, assessed)
     complete = bool((result.cities["status"] == SCORED).all())
     if strict and not complete:
         if not quiet:
@@ -381,19 +442,19 @@ def score_command(inbox, scheme_path, rules_path, roster_path, output, per_city,
         raise SystemExit(1)
 
 
-def _score_with_progress(inbox, scheme, roster, settings, quiet):
+def _score_with_progress(inbox, scheme, roster, settings, quiet, assessed=None):
     """Score, showing files read on a terminal (never when output is piped or quiet)."""
     import sys
 
     from .run import score_folder
 
     if quiet or not sys.stderr.isatty():
-        return score_folder(inbox, scheme, roster, settings)
+        return score_folder(inbox, scheme, roster, settings, assessed=assessed)
     with click.progressbar(length=1, label="读取 / reading", file=sys.stderr) as bar:
         def progress(done, total):
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
-        return score_folder(inbox, scheme, roster, settings, progress=progress)
+        return score_folder(inbox, scheme, roster, settings, progress=progress, assessed=assessed)
 
 
 def _write_json(result, json_path):
@@ -442,9 +503,11 @@ def score_lines(result) -> list[str]:
     n_scored = int((cities["status"] == SCORED).sum())
     n_rejected = int((cities["status"] == REJECTED).sum())
     n_missing = int((cities["status"] == MISSING).sum())
+    n_pending = int((cities["status"] == PENDING).sum())
     lines.append(
         f"结果 / Result：{n_scored} 个单位{STATUS_ZH[SCORED]}，{n_rejected} 个单位{STATUS_ZH[REJECTED]}，"
-        f"{n_missing} 个单位{STATUS_ZH[MISSING]} / {n_scored} scored, {n_rejected} rejected, {n_missing} missing"
+        f"{n_missing} 个单位{STATUS_ZH[MISSING]}{_pending_zh(n_pending)} / {n_scored} scored, {n_rejected} rejected, "
+        f"{n_missing} missing{_pending_en(n_pending)}"
     )
     return lines
 
@@ -459,7 +522,8 @@ def score_lines(result) -> list[str]:
 @click.option("--settle", type=click.FloatRange(min=0), default=2.0, show_default=True,
               help="文件夹静止多久后再评分（秒），正在复制的文件不会被读到一半 / "
                    "seconds the folder must be still before scoring, so files being copied are not read half-way")
-def watch_command(inbox, scheme_path, rules_path, roster_path, output, per_city, ranking, quiet, interval, settle):
+def watch_command(inbox, scheme_path, rules_path, roster_path, output, per_city, ranking, quiet, assessed, interval,
+                  settle):
     """盯住交回文件夹，有变化就重新评分 / Rescore whenever the folder changes.
 
     Scores once, then again whenever a workbook in INBOX is added, replaced
@@ -485,7 +549,7 @@ def watch_command(inbox, scheme_path, rules_path, roster_path, output, per_city,
 
         stamp = time.strftime("%H:%M:%S")
         try:
-            result = score_folder(inbox, scheme, roster, settings)
+            result = score_folder(inbox, scheme, roster, settings, assessed=assessed)
             run = _write_or_fail(result, inbox, output, per_city)
         except (AssessError, click.ClickException) as exc:
             # One bad moment (a file half-saved, the output open in Excel) must not end the watch.
@@ -500,7 +564,7 @@ def watch_command(inbox, scheme_path, rules_path, roster_path, output, per_city,
     if not quiet:
         click.echo(f"正在监视 / watching {inbox}（按 Ctrl-C 停止 / Ctrl-C to stop）")
     try:
-        watch(inbox, run_once, interval=interval, settle=settle)
+        watch(inbox, run_once, interval=interval, settle=settle, assessed=assessed)
     except KeyboardInterrupt:
         click.echo("已停止 / stopped")
 
@@ -508,7 +572,7 @@ def watch_command(inbox, scheme_path, rules_path, roster_path, output, per_city,
 def watch_line(run) -> str:
     cities = run.result.cities
     counts = cities["status"].value_counts()
-    scored, rejected, missing = (int(counts.get(k, 0)) for k in (SCORED, REJECTED, MISSING))
+    scored, rejected, missing, pending = (int(counts.get(k, 0)) for k in (SCORED, REJECTED, MISSING, PENDING))
     if run.changes is None:
         change = ""
     elif run.changes.empty:
@@ -516,5 +580,6 @@ def watch_line(run) -> str:
     else:
         n = len(run.changes.changed_cities())
         change = f"，{n} 个单位有变化 / {n} unit(s) changed"
-    return (f"{STATUS_ZH[SCORED]} {scored}，{STATUS_ZH[REJECTED]} {rejected}，{STATUS_ZH[MISSING]} {missing}{change} / "
-            f"{scored} scored, {rejected} rejected, {missing} missing → {run.output}")
+    return (f"{STATUS_ZH[SCORED]} {scored}，{STATUS_ZH[REJECTED]} {rejected}，{STATUS_ZH[MISSING]} {missing}"
+            f"{_pending_zh(pending)}{change} / "
+            f"{scored} scored, {rejected} rejected, {missing} missing{_pending_en(pending)} → {run.output}")

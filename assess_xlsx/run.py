@@ -48,12 +48,14 @@ def check_output(inbox: str | os.PathLike, output: Path) -> None:
         )
 
 
-def score_folder(inbox, scheme, roster, settings=None, progress: Callable[[int, int], None] | None = None):
-    """Read and score: the Result, nothing written."""
+def score_folder(inbox, scheme, roster, settings=None, progress: Callable[[int, int], None] | None = None,
+                 assessed=None):
+    """Read and score: the Result, nothing written. `assessed`: the assessors'
+    folder (default: 核定/ inside the inbox, when it exists)."""
     from .intake import read_submissions
     from .scoring import score
 
-    submissions = read_submissions(inbox, scheme, roster=roster, progress=progress)
+    submissions = read_submissions(inbox, scheme, roster=roster, progress=progress, assessed=assessed)
     return score(scheme, submissions, settings)
 
 

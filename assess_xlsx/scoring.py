@@ -117,6 +117,8 @@ class Result:
     files: pd.DataFrame         # Submissions.files
     values: pd.DataFrame        # Submissions.values: every input read
     folder: str = ""
+    reviews: pd.DataFrame | None = None   # Submissions.reviews: 自评 vs 核定 differences (核定 scored)
+    owed: pd.DataFrame | None = None      # Submissions.owed: (assessor, input, unit) still owed
 
     @property
     def scored(self) -> list[str]:
@@ -268,7 +270,8 @@ def score(scheme, submissions, settings: Settings | None = None) -> Result:
     return Result(cities=cities, rows=rows, secondary=secondary, primary=primary, items=item_frame,
                   audit=audit, settings=settings, roster=roster, rules=rules, table=Table.of(scheme, rules),
                   findings=submissions.report, files=submissions.files, values=submissions.values,
-                  folder=getattr(submissions, "folder", ""))
+                  folder=getattr(submissions, "folder", ""), reviews=getattr(submissions, "reviews", None),
+                  owed=getattr(submissions, "owed", None))
 
 
 def _row_order(scheme, rules: RuleBook) -> list[str]:

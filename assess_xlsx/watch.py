@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .intake.contract import is_workbook_name
+from .intake.contract import ASSESSED_FOLDER, is_workbook_name
 
 Snapshot = dict[str, tuple[int, int]]
 
@@ -69,6 +69,7 @@ def watch(
     should_stop: Callable[[], bool] = lambda: False,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
+    assessed: str | Path | None = None,
 ) -> None:
     """Call `run(reason)` once now, then after every settled change of the folder.
 
@@ -76,13 +77,21 @@ def watch(
     caller, which stops cleanly between runs.
     """
     folder = Path(folder)
-    current = folder_state(folder)
+    # The assessors' sheets count as much as the units' own: a new 核定表 rescores too.
+    adir = Path(assessed) if assessed is not None else folder / ASSESSED_FOLDER
+
+    def folder_state_all() -> Snapshot:
+        state = folder_state(folder)
+        state.update({f"{adir.name}/{k}": v for k, v in folder_state(adir).items()})
+        return state
+
+    current = folder_state_all()
     run("首次评分 / first run")
     pending: Snapshot | None = None
     changed_at = 0.0
     while not should_stop():
         sleep(interval)
-        state = folder_state(folder)
+        state = folder_state_all()
         if state != (pending if pending is not None else current):
             pending, changed_at = state, clock()  # something moved: wait for it to settle
             continue

@@ -143,3 +143,11 @@ def city_values(city: str) -> dict[str, object]:
     values = dict(CLEAN)
     values.update(DEVIATIONS[city])
     return values
+
+
+# What 考核办 judges differently from a city's own return (自评 → 核定), on
+# purpose, so that the review sheet 自评与核定 has rows; the 核定 value is scored.
+OVERRIDES: dict[str, dict[str, object]] = {
+    "太原市": {"5.2.1a": 8},                         # 12 → 8 篇: 5.2.1 +5 (capped) → +4, −1
+    "临汾市": {"1.2.4a": "未制定", "10.5a": "否"},   # 1.2.4 +1 → 0, −1; 10.5 +1 → 0, −1
+}

@@ -110,7 +110,7 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
     own = accepted["by"] == SELF
     whose = {af.rel: af.assessor for af in afiles}
     values, reviews = _judge(_merge(accepted[own], inputs, report), _merge(accepted[~own], inputs, report),
-                             inputs, whose)
+                             inputs, whose, roster)
     seen = {r.city for r in reads if r.city}
     # An office that fills everything itself sends no unit's file: its values for a unit's inputs stand for one.
     self_input = accepted["code"].map(lambda c: inputs[c].filled_by == SELF).astype(bool)
@@ -158,7 +158,7 @@ def _permitted(cells: pd.DataFrame, inputs, report: Report) -> pd.DataFrame:
     return cells[allowed]
 
 
-def _judge(own: pd.DataFrame, judged: pd.DataFrame, inputs, whose: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _judge(own: pd.DataFrame, judged: pd.DataFrame, inputs, whose: dict, roster: Roster) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The values scored: an assessor's value beats the unit's own; each difference is a review record."""
     if not len(judged):
         return own, pd.DataFrame(columns=REVIEW_COLUMNS)
@@ -177,8 +177,10 @@ def _judge(own: pd.DataFrame, judged: pd.DataFrame, inputs, whose: dict) -> tupl
     order = {code: k for k, code in enumerate(inputs)}
     values = pd.concat([judged, own[~beaten]], ignore_index=True)
     values = values.assign(_o=values["code"].map(order)).sort_values(["city", "_o"], kind="stable")
-    reviews = reviews.assign(_o=reviews["code"].map(order)).sort_values(["city", "_o"], kind="stable")
-    return _values_frame(values), reviews.drop(columns="_o").reset_index(drop=True).astype(object)
+    place = {u: k for k, u in enumerate(roster.units)}
+    reviews = reviews.assign(_o=reviews["code"].map(order), _u=reviews["city"].map(place))
+    reviews = reviews.sort_values(["_u", "_o"], kind="stable").drop(columns=["_o", "_u"])
+    return _values_frame(values), reviews.reset_index(drop=True).astype(object)
 
 
 def _owed(filled: pd.DataFrame, reads, inputs, roster: Roster) -> pd.DataFrame:
