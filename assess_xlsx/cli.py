@@ -292,6 +292,8 @@ def check_lines(sub) -> list[str]:
             continue
         unit = rec.city or "单位不明"
         unit_en = rec.city or "unit unknown"
+        if rec.assessor and not rec.city:      # an assessor's wide sheet: one column per unit
+            unit, unit_en = f"{rec.assessor}核定表", f"{rec.assessor}'s sheet"
         if rec.status == "unreadable":
             lines.append(f"{rec.file}：{unit}，无法读取，问题 {rec.problems} 个 / {unit_en}: unreadable, {rec.problems} problem(s)")
         else:

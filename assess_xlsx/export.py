@@ -199,9 +199,14 @@ def result_as_dict(result) -> dict:
                      for code in result.rows["base"].columns},
             "items": {code: fmt(result.items.at[unit, code]) for code in result.items.columns},
         })
+    reviews = result.reviews if result.reviews is not None else pd.DataFrame()
+    owed = result.owed if result.owed is not None else pd.DataFrame()
     return {
         "scheme": name,
         "ranking": result.settings.ranking,
         "grades": [{"grade": g, "at_least": fmt(b)} for g, b in result.settings.grades],
         "cities": cities,
+        # 自评 vs 核定: every difference; the 核定 value is the one scored.
+        "reviews": [{k: str(v) for k, v in rec.items()} for rec in reviews.to_dict("records")],
+        "owed": [{k: str(v) for k, v in rec.items()} for rec in owed.to_dict("records")],
     }

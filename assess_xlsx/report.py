@@ -11,6 +11,7 @@
                   so they fold), one base and one bonus column per unit
     扣分加分依据  every deduction and bonus with its inputs, its sentence and its
                   source cell (autofilter)
+    自评与核定    every 核定 value that differs from the unit's 自评 (report_review.py)
     提交情况      every unit and file with its status, and every problem found
     说明          the scheme, how figures, ranks and grades are made, the version,
                   the date, and each input file with its SHA-256
@@ -47,7 +48,8 @@ from .changes import SNAPSHOT_SHEET, snapshot
 from .errors import WriteError
 from .figures import fmt
 from .findings import ERROR, INFO, WARNING
-from .labels import FILE_STATUS_ZH, ITEM_SIDE_ZH, MISSING, REJECTED, SCORED, SEVERITY_ZH, SIDE_ZH, STATUS_ZH
+from .labels import FILE_STATUS_ZH, ITEM_SIDE_ZH, MISSING, PENDING, REJECTED, SCORED, SEVERITY_ZH, SIDE_ZH, STATUS_ZH
+from .report_review import assessors_block, pending_reason, review_sheet, unit_reviews_block
 from .scoring import RANKINGS
 from .xlsx import REPORT_FONT, Book, Sheet, _os_message, atomic_write, display_width, report_formats
 
@@ -179,6 +181,8 @@ class _Facts:
         status = self.cities.at[unit, "status"]
         if status == MISSING:
             return "未收到填报表"
+        if status == PENDING:
+            return pending_reason(self.result, unit)
         found = self.errors_by_unit.get(unit, [])
         first = f"；首个：{found[0].where}" if found else ""
         return f"填报数据有 {len(found)} 处错误，未计分（详见“{SHEETS['files']}”表）{first}"
@@ -198,6 +202,7 @@ def _build_summary(result, path: str, created: datetime, changes, packed: pd.Dat
     _primary_sheet(book, facts)
     _detail_sheet(book, facts)
     _audit_sheet(book, facts, facts.result.audit, SHEETS["audit"])
+    review_sheet(book, facts.result)
     _files_sheet(book, facts, None, SHEETS["files"])
     _about_sheet(book, facts)
     _snapshot_sheet(book, packed)
@@ -593,6 +598,8 @@ def _files_sheet(book: Book, facts: _Facts, only: str | None, name: str) -> None
         sh.whole(r, 4, rec.problems)
         r += 1
     r += 1
+    if not only:
+        r = assessors_block(sh, r, facts.result) + 1
     sh.text(r, 0, "发现的问题" if findings else "没有发现问题。", "section")
     r += 1
     if not findings:
@@ -705,6 +712,7 @@ def _build_city(facts: _Facts, unit: str, path: str, created: datetime) -> None:
             sh.text(r, 2, text, "error_wrap" if not scored else "text")
     sh.text(7, 0, "各项得分" if scored else "", "section")
     if not scored:
+        unit_reviews_block(sh, 9, result, unit)
         _audit_sheet(book, facts, facts.result.audit.iloc[0:0], PER_CITY_SHEETS["audit"], with_unit=False)
         _files_sheet(book, facts, unit, PER_CITY_SHEETS["files"])
         book.close()
@@ -728,6 +736,7 @@ def _build_city(facts: _Facts, unit: str, path: str, created: datetime) -> None:
     sh.figure(r, 3, rec["total"], "total")
     sh.text(r, 4, "", "total_text")
     sh.whole(r, 5, rec["rank"], "l0_rank")
+    unit_reviews_block(sh, r + 2, result, unit)
     audit = facts.result.audit
     _audit_sheet(book, facts, audit[audit["city"] == unit], PER_CITY_SHEETS["audit"], with_unit=False)
     _files_sheet(book, facts, unit, PER_CITY_SHEETS["files"])

@@ -194,14 +194,14 @@ def _owed(filled: pd.DataFrame, reads, inputs, roster: Roster) -> pd.DataFrame:
 
 
 def _assessed_files(afiles, filled: pd.DataFrame, report: Report) -> pd.DataFrame:
-    """The files table's rows of the assessors' sheets: city is the units it covers."""
+    """The files table's rows of the assessors' sheets (city: only for a per-unit form)."""
     by_file = report.by_file()
     counts = filled.groupby("file").size().to_dict() if len(filled) else {}
     rows = []
     for af in afiles:
         found = [f for f in by_file.get(af.rel, []) if f.severity != INFO]
         status = "rejected" if af.status == "read" and any(f.severity == ERROR for f in found) else af.status
-        rows.append({"file": af.rel, "city": "、".join(c.city for c in af.columns), "status": status,
+        rows.append({"file": af.rel, "city": af.columns[0].city if af.columns and not af.wide else "", "status": status,
                      "inputs": int(counts.get(af.rel, 0)), "problems": len(found), "sha256": af.sha256,
                      "assessor": af.assessor})
     frame = pd.DataFrame(rows, columns=FILE_COLUMNS)

@@ -1,0 +1,113 @@
+"""The ranking workbook's parts about who filled what (issue 14).
+
+自评与核定: every difference between a unit's own value (自评) and an
+assessor's (核定, the value scored), with both sources. For 提交情况: each
+assessor's sheet and the inputs each assessor still owes. For the per-unit
+workbook: the unit's own value beside the assessor's where they differ.
+report.py calls these; they write rows in order (constant-memory sheets)
+and return the next free row.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .labels import FILE_STATUS_ZH, STATUS_ZH
+from .xlsx import Book, Sheet
+
+REVIEW_SHEET = "自评与核定"
+REVIEW_HEAD = ["单位", "编号", "填报内容", "自评", "核定", "核定单位", "自评来源", "核定来源"]
+
+
+def _reviews(result) -> pd.DataFrame:
+    return result.reviews if getattr(result, "reviews", None) is not None else pd.DataFrame(columns=[
+        "city", "code", "label", "own", "judged", "assessor", "own_source", "judged_source"])
+
+
+def _owed(result) -> pd.DataFrame:
+    return result.owed if getattr(result, "owed", None) is not None else pd.DataFrame(columns=["assessor", "code", "city"])
+
+
+def review_sheet(book: Book, result) -> None:
+    """自评与核定: one row per difference; the 核定 value is the one scored."""
+    reviews = _reviews(result)
+    sh = book.sheet(REVIEW_SHEET, repeat=(2, 2))
+    sh.widths([12, 9, 40, 12, 12, 14, 30, 30])
+    sh.text(0, 0, "自评与核定", "title")
+    sh.text(1, 0, (f"{len(reviews)} 处核定值与单位自评不同，按核定值计分。" if len(reviews)
+                   else "核定值与单位自评没有不同之处。"), "subtitle")
+    sh.head(2, REVIEW_HEAD)
+    sh.ws.freeze_panes(3, 1)
+    r = 3
+    for rec in reviews.itertuples(index=False):
+        for c, value in enumerate((rec.city, rec.code, rec.label, rec.own, rec.judged, rec.assessor,
+                                   rec.own_source, rec.judged_source)):
+            sh.text(r, c, value, "wrap" if c == 2 else "text")
+        r += 1
+    if r > 3:
+        sh.ws.autofilter(2, 0, r - 1, len(REVIEW_HEAD) - 1)
+
+
+def assessors_block(sh: Sheet, r: int, result) -> int:
+    """提交情况's part on the assessors: their sheets, then what each still owes."""
+    files = result.files
+    mine = files[files["assessor"].astype(str) != ""] if "assessor" in files.columns else files.iloc[0:0]
+    sh.text(r, 0, "核定表", "section")
+    r += 1
+    sh.head(r, ["文件", "核定单位", "状态", "核定项数", "问题数"])
+    r += 1
+    if not len(mine):
+        sh.text(r, 0, "（未收到核定表）", "muted")
+        r += 1
+    for rec in mine.itertuples(index=False):
+        style = "error" if rec.status in ("rejected", "unreadable") else "text"
+        sh.text(r, 0, rec.file, style)
+        sh.text(r, 1, rec.assessor or "—", style)
+        sh.text(r, 2, FILE_STATUS_ZH.get(rec.status, rec.status), style)
+        sh.whole(r, 3, rec.inputs)
+        sh.whole(r, 4, rec.problems)
+        r += 1
+    owed = _owed(result)
+    r += 1
+    sh.text(r, 0, "尚待核定" if len(owed) else "各核定单位已全部核定。", "section")
+    r += 1
+    if not len(owed):
+        return r
+    sh.head(r, ["核定单位", "编号", "单位"])
+    r += 1
+    every = len(result.roster.units)
+    for assessor, group in owed.groupby("assessor", sort=False):
+        by_units: dict[tuple, list[str]] = {}
+        for code, units in group.groupby("code", sort=False)["city"]:
+            by_units.setdefault(tuple(units), []).append(code)
+        for units, codes in by_units.items():
+            sh.text(r, 0, assessor, "error")
+            sh.text(r, 1, "、".join(codes), "wrap")
+            sh.text(r, 2, f"全部{every}个单位" if len(units) == every else "、".join(units), "wrap")
+            r += 1
+    return r
+
+
+def pending_reason(result, unit: str) -> str:
+    """Why a 待核定 unit is not ranked: which assessors owe how many of its inputs."""
+    owed = _owed(result)
+    mine = owed[owed["city"] == unit].groupby("assessor", sort=False).size()
+    who = "、".join(f"{a}{n}项" for a, n in mine.items())
+    return f"{STATUS_ZH['pending']}：{who}尚未核定，未计分、未排名（详见“提交情况”表）"
+
+
+def unit_reviews_block(sh: Sheet, r: int, result, unit: str) -> int:
+    """For the unit's own workbook: its 自评 beside the 核定 scored, where they differ."""
+    reviews = _reviews(result)
+    mine = reviews[reviews["city"] == unit]
+    if not len(mine):
+        return r
+    sh.text(r, 0, "自评与核定（按核定值计分）", "section")
+    r += 1
+    sh.head(r, ["编号", "填报内容", "自评", "核定", "核定单位"])
+    r += 1
+    for rec in mine.itertuples(index=False):
+        for c, value in enumerate((rec.code, rec.label, rec.own, rec.judged, rec.assessor)):
+            sh.text(r, c, value, "wrap" if c == 1 else "text")
+        r += 1
+    return r
