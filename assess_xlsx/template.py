@@ -180,7 +180,8 @@ def write_template(scheme, path: str | os.PathLike, roster: Roster = DEFAULT_ROS
 
 def _self_records(records: list[dict]) -> list[dict]:
     """The records of the unit's own inputs, bands left only above inputs."""
-    kept = [r for r in records if r["kind"] == "band" or (r["kind"] == "input" and r["spec"].filled_by == SELF)]
+    # A note (11.2: computed from the unit's own 10.2 ranks) stays: it tells the unit what counts.
+    kept = [r for r in records if r["kind"] in ("band", "note") or r["spec"].filled_by == SELF]
     return [r for k, r in enumerate(kept) if r["kind"] != "band" or (k + 1 < len(kept) and kept[k + 1]["kind"] != "band")]
 
 
@@ -257,7 +258,7 @@ def _write(scheme, records: list[dict], path: str, roster: Roster, city: str | N
     ws.activate()
 
     _write_guide(Checked(guide), guide, f, scheme, roster)
-    if assessor is None:
+    if assessor is None and judged_rows(scheme.rules):
         _write_judged(Checked(wb.add_worksheet(JUDGED_SHEET)), f, scheme)
     wb.close()
 

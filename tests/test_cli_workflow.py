@@ -25,6 +25,7 @@ def copy_samples(tmp_path: Path, names=None) -> Path:
     for f in sorted(SAMPLES.glob("*.xlsx")):
         if names is None or f.name in names:
             shutil.copy(f, inbox / f.name)
+    shutil.copytree(SAMPLES / "核定", inbox / "核定")      # the assessors' sheets
     return inbox
 
 
@@ -35,12 +36,13 @@ def score(*args):
 def hashes(folder: Path) -> dict[str, str]:
     import hashlib
 
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def set_cell(path: Path, cell: str, value) -> None:
+def set_cell(path: Path, cell: str, value, sheet: str = "填报表") -> None:
     wb = openpyxl.load_workbook(path)
-    wb["填报表"][cell] = value
+    wb[sheet][cell] = value
     wb.save(path)
 
 
@@ -56,17 +58,18 @@ def test_score_correct_rerun_change_log(tmp_path):
     assert "变更记录" not in openpyxl.load_workbook(out).sheetnames
     first_bytes = out.read_bytes()
 
-    # 太原市 corrects 3.3.8a (“双公示”合规数据量): 1176 of 1200 -> 1200 of 1200, so the
-    # row's 0.04 deduction (2.00% × 2 分) goes and the total rises 117.87 -> 117.91.
-    set_cell(inbox / "太原市.xlsx", "G39", 1200)
+    # 省发改委 corrects 太原市's 3.3.8a (“双公示”合规数据量, its sheet's 太原市 column D): 1176
+    # of 1200 -> 1200 of 1200, so the row's 0.04 deduction (2.00% × 2 分) goes and the
+    # total rises 116.87 -> 116.91.
+    set_cell(inbox / "核定" / "省发改委.xlsx", "D7", 1200, sheet="核定表")
     second = score(inbox)
     assert second.exit_code == 0, second.output
     lines = second.output.splitlines()
-    assert lines[0] == "  1  太原市  117.91  优秀"
+    assert lines[0] == "  1  太原市  116.91  优秀"
     assert lines[-3:] == [
         "变更记录 / Changes since the previous run：",
-        "  太原市：总分 117.87 → 117.91，3.3.8 基础得分 1.96 → 2.00；"
-        "输入变化 / inputs changed: 太原市.xlsx G39（3.3.8a）“1176” → “1200”",
+        "  太原市：总分 116.87 → 116.91，3.3.8 基础得分 1.96 → 2.00；"
+        "输入变化 / inputs changed: 核定/省发改委.xlsx D7（3.3.8a）“1176” → “1200”",
         f"已写入 / written：{out}（上次结果另存为 / previous kept as 考核结果.prev.xlsx）",
     ]
     assert (tmp_path / "考核结果.prev.xlsx").read_bytes() == first_bytes
@@ -77,10 +80,10 @@ def test_score_correct_rerun_change_log(tmp_path):
     rows = [r for r in wb["变更记录"].iter_rows(values_only=True)]
     assert rows[1][0] == "共 1 个单位有变化：太原市"
     assert rows[2][:5] == ("城市", "编号", "项目", "原值", "新值")
-    assert rows[3][:5] == ("太原市", "—", "总分", "117.87", "117.91")
+    assert rows[3][:5] == ("太原市", "—", "总分", "116.87", "116.91")
     assert rows[4][:5] == ("太原市", "3.3.8", "“双公示”数据报送情况 基础得分", "1.96", "2.00")
-    assert ("太原市", "3.3.8a", "太原市.xlsx", "G39", "1176", "1200") in [r[:6] for r in rows]
-    assert wb["总排名"]["G5"].value == 117.91
+    assert ("太原市", "3.3.8a", "核定/省发改委.xlsx", "D7", "1176", "1200") in [r[:6] for r in rows]
+    assert wb["总排名"]["G5"].value == 116.91
 
     third = score(inbox)
     assert third.exit_code == 0
@@ -92,17 +95,16 @@ def test_score_correct_rerun_change_log(tmp_path):
 def test_rank_change_names_both_cities(tmp_path):
     inbox = copy_samples(tmp_path)
     assert score(inbox).exit_code == 0
-    # 临汾市 (98.00, tied 5th with 吕梁市) now reports no task breakdown (1.2.1a 是 -> 否):
-    # 扣3分 capped at the row's 2 points, 98.00 -> 96.00; 吕梁市 alone 5th, 大同市
-    # (96.54) 7th -> 6th, 临汾市 7th, 朔州市 (95.62) stays 8th.
+    # 临汾市 (96.00 after 考核办's 核定, 7th) now reports no task breakdown (1.2.1a 是 -> 否):
+    # 扣3分 capped at the row's 2 points, 96.00 -> 94.00; 朔州市 (95.62) 8th -> 7th,
+    # 临汾市 7th -> 8th, 运城市 (91.00) stays 9th.
     set_cell(inbox / "临汾市.xlsx", "G7", "否")
     result = score(inbox)
     assert result.exit_code == 0, result.output
-    changed = [line for line in result.output.splitlines() if line.startswith("  临汾市") or line.startswith("  大同市")]
-    assert changed[0].startswith("  大同市：名次 7 → 6")
+    changed = [line for line in result.output.splitlines() if line.startswith("  临汾市") or line.startswith("  朔州市")]
     assert changed == [
-        "  大同市：名次 7 → 6",
-        "  临汾市：总分 98.00 → 96.00，名次 5 → 7，1.2.1 基础得分 2.00 → 0.00；"
+        "  朔州市：名次 8 → 7",
+        "  临汾市：总分 96.00 → 94.00，名次 7 → 8，1.2.1 基础得分 2.00 → 0.00；"
         "输入变化 / inputs changed: 临汾市.xlsx G7（1.2.1a）“是” → “否”",
     ]
 
@@ -192,7 +194,8 @@ def test_watch_rescores_when_a_file_is_added(tmp_path):
         shutil.copy(SAMPLES / "吕梁市.xlsx", inbox / "~$吕梁市.xlsx")     # a lock file: ignored
         shutil.copy(SAMPLES / "吕梁市.xlsx", inbox / "吕梁市.xlsx")
         _read_until(proc, "已计分 11", lines, deadline)
-        assert "新增 / added: 吕梁市.xlsx → 已计分 11，数据有误 0，未提交 0，6 个单位有变化 / 6 unit(s) changed" in lines[-1]
+        # 吕梁市 (98.00) comes in 5th: 大同市, 临汾市, 朔州市, 运城市, 阳泉市 and 忻州市 each move down one, 7 changed.
+        assert "新增 / added: 吕梁市.xlsx → 已计分 11，数据有误 0，未提交 0，7 个单位有变化 / 7 unit(s) changed" in lines[-1]
         # 吕梁市 (98.00) ties 临汾市 for 5th: 大同、朔州、运城、阳泉、忻州 each move down one.
         _read_until(proc, "吕梁市：状态 未提交 → 已计分", lines, deadline)
         proc.send_signal(signal.SIGINT)

@@ -21,6 +21,7 @@ def copy_samples(tmp_path: Path, names=None) -> Path:
     for f in sorted(SAMPLES.glob("*.xlsx")):
         if names is None or f.name in names:
             shutil.copy(f, inbox / f.name)
+    shutil.copytree(SAMPLES / "核定", inbox / "核定")      # the assessors' sheets
     return inbox
 
 

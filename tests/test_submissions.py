@@ -22,6 +22,12 @@ from assess_xlsx.template import write_template
 FORMATS = ("xlsx", "xls", "ods")
 
 
+
+@pytest.fixture(scope="session")
+def scheme(self_scheme):
+    """The reader's tests: every input on the unit's own form (conftest.self_rules)."""
+    return self_scheme
+
 @pytest.fixture(scope="module")
 def template(scheme, tmp_path_factory):
     path = tmp_path_factory.mktemp("tpl") / "template.xlsx"
@@ -76,7 +82,7 @@ def test_a_complete_valid_workbook_is_read_as_is(scheme, template, valid, tmp_pa
     assert list(sub.files.columns) == FILE_COLUMNS
     assert sub.files.to_dict("records") == [{
         "file": f"太原市.{fmt}", "city": "太原市", "status": "read", "inputs": 88, "problems": 0,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(), "assessor": "",   # a unit's own file, no assessor
     }]
     assert sub.missing == list(DEFAULT_ROSTER.units[1:])
     assert sub.rejected == []

@@ -16,6 +16,13 @@ COMMITTED = Path(__file__).resolve().parent.parent / "templates" / "scoresheet_t
 
 
 @pytest.fixture(scope="module")
+def scheme(self_scheme):
+    """The full form's layout: every input on it (conftest.self_rules); the 自评 form of
+    the real rules (only the unit's inputs) and the assessor's sheets: test_who_fills.py."""
+    return self_scheme
+
+
+@pytest.fixture(scope="module")
 def template(scheme, tmp_path_factory):
     path = tmp_path_factory.mktemp("template") / "t.xlsx"
     write_template(scheme, path)
@@ -242,7 +249,7 @@ def test_template_command_with_city_and_roster(tmp_path):
     out = tmp_path / "乙市.xlsx"
     result = CliRunner().invoke(cli, ["template", "-o", str(out), "--city", "乙市", "--roster", str(roster)])
     assert result.exit_code == 0, result.output
-    assert result.output == f"已生成 / written：{out}（90 项填报内容 / 90 inputs）\n"
+    assert result.output == f"已生成 / written：{out}（30 项填报内容 / 30 inputs）\n"
     wb = load_workbook(out)
     assert wb[SHEET_NAME]["B2"].value == "乙市"
     assert validations(wb[SHEET_NAME])["B2"].formula1 == '"甲市,乙市"'
@@ -254,7 +261,7 @@ def test_template_command_default_name(tmp_path):
     with runner.isolated_filesystem(temp_dir=tmp_path):
         result = runner.invoke(cli, ["template", "--city", "太原"])  # the short name is enough
         assert result.exit_code == 0, result.output
-        assert result.output == "已生成 / written：太原市政务公开考核填报表.xlsx（90 项填报内容 / 90 inputs）\n"
+        assert result.output == "已生成 / written：太原市政务公开考核填报表.xlsx（30 项填报内容 / 30 inputs）\n"
         assert Path("太原市政务公开考核填报表.xlsx").exists()
 
 

@@ -219,7 +219,8 @@ def test_self_form_holds_only_the_units_inputs_and_lists_the_rest(scheme, tmp_pa
     assert out.output == f"已生成 / written：{tmp_path / 't.xlsx'}（30 项填报内容 / 30 inputs）\n"
     wb = load_workbook(tmp_path / "t.xlsx")
     codes = [r[0] for r in wb["填报表"].iter_rows(min_row=5, values_only=True) if r[0] and r[0][0].isdigit()]
-    assert codes == [c for c, s in scheme.rules.inputs.items() if s.filled_by == SELF]
+    # The unit's 30 inputs, and 11.2's note (it is scored on the unit's own 10.2 ranks).
+    assert codes == [c for c, s in scheme.rules.inputs.items() if s.filled_by == SELF] + ["11.2"]
     judged = wb["省级核定事项"]
     rows = {r[0]: r[2] for r in judged.iter_rows(min_row=3, values_only=True)}
     assert (rows["10.6"], rows["3.3.8"], rows["11.2"] if "11.2" in rows else None, len(rows)) == (OFFICE, "省发改委", None, 39)

@@ -112,9 +112,11 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
     values, reviews = _judge(_merge(accepted[own], inputs, report), _merge(accepted[~own], inputs, report),
                              inputs, whose, roster)
     seen = {r.city for r in reads if r.city}
-    # An office that fills everything itself sends no unit's file: its values for a unit's inputs stand for one.
-    self_input = accepted["code"].map(lambda c: inputs[c].filled_by == SELF).astype(bool)
-    seen |= set(accepted.loc[~own & self_input, "city"])
+    # An office that fills everything itself sends no unit's file: assessors' values for every one
+    # of a unit's own inputs stand for one (a few 核定 values alone do not: the unit has not submitted).
+    own_codes = [s.code for s in inputs.values() if s.type.number and s.filled_by == SELF]
+    judged_cells = filled_units[(filled_units["by"] != SELF).to_numpy()]
+    seen |= _complete_cities(judged_cells, own_codes)
     _cross_checks(values, cells, reads + areads, rules, report, filled_units, seen)
 
     files = pd.concat([_files_frame(reads, skipped, filled, report), _assessed_files(afiles, filled, report)],

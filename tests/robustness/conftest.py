@@ -22,6 +22,12 @@ from .corpus import BASELINE_FIGURES, Case, run_inbox, values_of
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))   # sample_cities
 
 
+
+@pytest.fixture(scope="session")
+def scheme(self_scheme):
+    """The reader's tests: every input on the unit's own form (conftest.self_rules)."""
+    return self_scheme
+
 @pytest.fixture(scope="session")
 def template(scheme, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("robust-tpl") / "template.xlsx"

@@ -19,7 +19,7 @@ from .corpus import rezip, sheet_part, snapshot, zip_parts
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
-def test_check_reports_every_bad_file_and_goes_on(case, row_of):
+def test_check_reports_every_bad_file_and_goes_on(case, row_of, self_rules):
     ooxml = pytest.importorskip("msoffcrypto.format.ooxml")
     folder = case.folder
     clean = {city: case.clean_bytes(city) for city in ("太原市", "阳泉市", "长治市", "运城市")}
@@ -41,7 +41,7 @@ def test_check_reports_every_bad_file_and_goes_on(case, row_of):
     wb.save(folder / "晋城市.xlsx")
     before = snapshot(folder)
 
-    result = CliRunner().invoke(cli, ["check", str(folder)])
+    result = CliRunner().invoke(cli, ["check", str(folder), "--rules", str(self_rules)])
 
     assert snapshot(folder) == before
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
