@@ -9,11 +9,27 @@ from assess_xlsx.cli import cli
 from assess_xlsx.template import write_template
 
 
+# The check command's lines on the unit form, every input on it (conftest.self_rules):
+# who fills what, and the lines on assessors' sheets and what they owe: test_who_fills.py.
+@pytest.fixture(scope="module")
+def scheme(self_scheme):
+    return self_scheme
+
+
 @pytest.fixture(scope="module")
 def template(scheme, tmp_path_factory):
     path = tmp_path_factory.mktemp("tpl") / "template.xlsx"
     write_template(scheme, path)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _rules(self_rules):
+    global RULES
+    RULES = ["--rules", str(self_rules)]
+
+
+RULES: list[str] = []
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +45,7 @@ def two_units(tmp_path):
 
 
 def run(*args):
-    return CliRunner().invoke(cli, ["check", *map(str, args)])
+    return CliRunner().invoke(cli, ["check", *map(str, args), *RULES])
 
 
 def test_clean_folder_exits_0(template, valid, tmp_path, two_units):

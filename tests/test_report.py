@@ -58,7 +58,7 @@ def find_row(ws, col: int, value) -> int:
 
 def test_sheet_names_and_hidden_snapshot(samples_book):
     wb = openpyxl.load_workbook(samples_book)
-    assert wb.sheetnames == ["总排名", "分项得分", "得分明细", "扣分加分依据", "提交情况", "说明", "_快照"]
+    assert wb.sheetnames == ["总排名", "分项得分", "得分明细", "扣分加分依据", "自评与核定", "提交情况", "说明", "_快照"]
     assert wb["_快照"].sheet_state == "hidden"
     assert wb.active.title == "总排名"
 
@@ -70,11 +70,12 @@ def test_ranking_sheet_figures(samples_book):
     assert [c.value for c in ws[4]][:8] == ["名次", "城市", "基础得分", "加分", "综合加分", "重大扣分", "总分", "等次"]
     body = [[c.value for c in row][:8] for row in ws.iter_rows(min_row=5, max_row=15)]
     # By hand from the samples (tools/sample_cities.py): base + bonus + extra − major.
-    assert body[0] == [1, "太原市", 99.87, 11.0, 7.0, 0.0, 117.87, "优秀"]
+    assert body[0] == [1, "太原市", 99.87, 10.0, 7.0, 0.0, 116.87, "优秀"]     # 5.2.1 核定 8 篇: +4
     assert body[1] == [2, "晋中市", 99.33, 3.0, 1.5, -0.25, 103.58, "优秀"]
-    assert body[4] == [5, "临汾市", 94.0, 2.0, 2.0, 0.0, 98.0, "优秀"]
-    assert body[5] == [5, "吕梁市", 97.5, 0.5, 0.0, 0.0, 98.0, "优秀"]   # tie: both 5th, no 6th
-    assert body[6][0] == 7
+    assert body[4] == [5, "吕梁市", 97.5, 0.5, 0.0, 0.0, 98.0, "优秀"]
+    assert body[5] == [6, "大同市", 96.04, 2.5, 1.0, -3.0, 96.54, "优秀"]
+    # 临汾市 after 考核办's 核定 (1.2.4a 未制定, 10.5a 否): bonus 2 → 1, 综合加分 2 → 1, 98.00 → 96.00.
+    assert body[6] == [7, "临汾市", 94.0, 1.0, 1.0, 0.0, 96.0, "优秀"]
     assert body[10] == [11, "忻州市", 89.0, 0.0, 0.0, -8.0, 81.0, "良好"]
     assert ws["G5"].data_type == "n" and ws["G5"].number_format == "0.00"
     assert ws.cell(16, 1).value is None        # nobody unranked: no second block
@@ -97,7 +98,7 @@ def test_unranked_units_listed_with_reason(scheme, tmp_path):
     r = find_row(ws, 2, "阳泉市")
     assert ws.cell(r, 3).value == "数据有误"
     assert ws.cell(r, 4).value.startswith("填报数据有 2 处错误，未计分")
-    assert "阳泉市.xlsx 填报表!G16" in ws.cell(r, 4).value
+    assert "阳泉市.xlsx 填报表!G13" in ws.cell(r, 4).value       # its own 2.1.2a; then 省发改委's 3.3.8a (核定/)
     r = find_row(ws, 2, "太原市")
     assert (ws.cell(r, 3).value, ws.cell(r, 4).value) == ("未提交", "未收到填报表")
     assert len(ws._charts) == 0
@@ -148,7 +149,7 @@ def test_detail_sheet_rows_subtotals_and_outline(samples_result, samples_book):
     last = ws.max_row
     assert ws.cell(last, 2).value.startswith("总分")
     assert ws.cell(last, 3).value == 100.0
-    assert ws.cell(last, taiyuan).value == 99.87 and ws.cell(last, taiyuan + 1).value == 18.0
+    assert ws.cell(last, taiyuan).value == 99.87 and ws.cell(last, taiyuan + 1).value == 17.0   # 10 + 7
     assert ws.sheet_properties.outlinePr.summaryBelow is False
     assert ws.freeze_panes == "D5"
 
@@ -161,7 +162,7 @@ def test_audit_sheet(samples_result, samples_book):
     row = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "太原市" and r[1] == "3.3.8")
     assert row[3] == "扣分" and row[7] == -0.04
     assert row[5].startswith("“双公示”合规数据量 1176 条 / “双公示”报送数据总量 1200 条")
-    assert row[8] == "太原市.xlsx 填报表!G39；太原市.xlsx 填报表!G40"
+    assert row[8] == "核定/省发改委.xlsx 核定表!D7；核定/省发改委.xlsx 核定表!D8"     # 省发改委's sheet, 太原市's column
     major = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "忻州市" and r[3] == "重大扣分")
     assert major[7] < 0
 
@@ -171,12 +172,13 @@ def test_files_sheet_lists_every_problem(scheme, tmp_path):
     path = write_workbook(result, tmp_path / "r.xlsx", created=CREATED)
     rows = rows_of(openpyxl.load_workbook(path)["提交情况"])
     by_unit = {r[0]: r for r in rows[3:14]}
-    assert by_unit["阳泉市"][1:5] == ["阳泉市.xlsx", "数据有误", 88, 2]
+    assert by_unit["阳泉市"][1:5] == ["阳泉市.xlsx", "数据有误", 30, 1]     # its 30 own inputs; 3.3.8a is 省发改委's
     assert by_unit["太原市"][1:5] == ["（无）", "未提交", 0, 0]
     problems = {(r[1], r[2], r[3], r[5]) for r in rows if r[0] == "错误"}
-    assert ("阳泉市.xlsx", "填报表", "G16", "2.1.2a") in problems
+    assert ("阳泉市.xlsx", "填报表", "G13", "2.1.2a") in problems
     assert ("忻州市.xlsx", "填报表", "G6", "1.1.1a") in problems
-    assert ("临汾市.xlsx", "填报表", "G58", "4.1.1a") in problems
+    assert ("临汾市.xlsx", "填报表", "G39", "10.2b") in problems
+    assert ("核定/省发改委.xlsx", "核定表", "D4", None) in problems     # the column headed “太源市”
     assert len(problems) == len(result.findings.errors)
 
 
@@ -343,7 +345,7 @@ def test_per_city_workbooks(samples_result, scheme, tmp_path):
     write_per_city(rejected, tmp_path / "错", created=CREATED)
     ws = openpyxl.load_workbook(tmp_path / "错" / "忻州市.xlsx")["得分情况"]
     assert (ws["A3"].value, ws["C3"].value) == ("状态", "数据有误")
-    assert ws["C4"].value.startswith("填报数据有 3 处错误")
+    assert ws["C4"].value.startswith("填报数据有 2 处错误")     # 1.1.1a, 9.1.1b; its forged 10.6a is refused, not an error
 
 
 def test_safe_filename():
@@ -389,4 +391,4 @@ def test_libreoffice_converts_the_workbook(samples_book, tmp_path):
         text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
                               timeout=60).stdout
         assert "山西省2022年度政务公开工作考核结果" in text
-        assert "117.87" in text and "第 1 页" in text
+        assert "116.87" in text and "第 1 页" in text
