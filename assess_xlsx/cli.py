@@ -103,7 +103,9 @@ RULES_HINT = (
 scheme_option = click.option(
     "--scheme", "scheme_path", default=None,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="考核方案表（默认：内置2022年表） / the scheme table (default: the built-in 2022 table)",
+    help="考核方案表：工作簿或 Word 文件（.docx；.doc、.wps 需 LibreOffice）（默认：内置2022年表） / "
+         "the scheme table: a workbook or a Word file (.docx; .doc and .wps need LibreOffice) "
+         "(default: the built-in 2022 table)",
 )
 rules_option = click.option(
     "--rules", "rules_path", default=None,
@@ -151,7 +153,9 @@ def _fail_unless_usable(scheme: Scheme, error: type[click.ClickException]) -> No
 def scheme_command(table: Path | None, rules_path: Path | None, as_json: bool):
     """显示考核方案的结构并检查 / show the scheme's structure and check it.
 
-    Reads TABLE (default: the built-in 2022 table): each 一级指标 with its
+    Reads TABLE (default: the built-in 2022 table), a workbook or the Word
+    attachment itself (.docx; .doc and .wps through LibreOffice, when it is
+    installed): each 一级指标 with its
     points, rows and page fragments, the base total, the bonus-only rows, the
     综合加分项/重大扣分项, where the rule text's figures differ from the rules,
     and the result of the checks. Exit code 1 when the table fails a check,
@@ -161,6 +165,7 @@ def scheme_command(table: Path | None, rules_path: Path | None, as_json: bool):
     Example:
         assess-xlsx scheme
         assess-xlsx scheme 考核方案.xlsx --json
+        assess-xlsx scheme 附件-任务分解表.docx
     """
     from .export import describe_scheme, scheme_as_dict
 
