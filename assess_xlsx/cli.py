@@ -523,3 +523,77 @@ def watch_line(run) -> str:
         change = f"，{n} 个单位有变化 / {n} unit(s) changed"
     return (f"{STATUS_ZH[SCORED]} {scored}，{STATUS_ZH[REJECTED]} {rejected}，{STATUS_ZH[MISSING]} {missing}{change} / "
             f"{scored} scored, {rejected} rejected, {missing} missing → {run.output}")
+
+
+# --------------------------------------------------------------------------- rules
+
+@cli.group("rules", cls=_Group)
+def rules_group():
+    """评分规则文件 / the rules file.
+
+    \b
+    Example:
+        assess-xlsx rules draft 附件-任务分解表.docx -o rules-2023.toml
+    """
+
+
+@rules_group.command("draft")
+@click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="规则文件（默认：考核方案旁的“[表名]-评分规则.toml”） / the rules file to write "
+                   "(default: [table]-评分规则.toml beside the table)")
+@click.option("--json", "as_json", is_flag=True, help="以JSON输出草拟结果 / print the draft as JSON")
+def rules_draft_command(table: Path, output: Path | None, as_json: bool):
+    """按考核方案原文草拟评分规则 / Draft the rules from the table's text.
+
+    Reads TABLE (a workbook, or the Word attachment: .docx; .doc and .wps
+    through LibreOffice), drafts every row's 扣分标准 and 加分标准 and every
+    综合加分项/重大扣分项 clause, and writes the rules file (TOML, in the
+    format of the built-in rules) and beside it the review workbook
+    评分规则核对表.xlsx: each row's text beside the drafted rule in plain words
+    and its status, 已识别 / 需确认 / 未能识别. Prints one line per row a
+    person must look at. A row marked 未能识别 holds a 待填写 placeholder: the
+    rules file cannot be used until it is written. Exit code 0 when every row
+    is 已识别, 1 when some need a person, 2 when the table cannot be read or
+    the files cannot be written.
+
+    \b
+    Example:
+        assess-xlsx rules draft 附件-任务分解表.docx -o rules-2023.toml
+        assess-xlsx rules draft 新方案.xlsx --json
+    """
+    from .review import REVIEW_NAME, write_review
+    from .rules.drafting import draft_table
+    from .xlsx import stage
+
+    scheme = _read_scheme(table)
+    if scheme.report.errors:
+        raise Trouble(_scheme_failure(scheme.report.errors, scheme.source, SCHEME_HINT))
+    draft = draft_table(scheme)
+    output = output if output is not None else table.with_name(f"{table.stem}-评分规则.toml")
+    review = output.with_name(REVIEW_NAME)
+    text = draft.to_toml()
+
+    def write_rules(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+    # Both files or neither: the rules are put in place only once the review is written.
+    staged = stage(output, write_rules)
+    try:
+        write_review(draft, review)
+    except BaseException:
+        staged.discard()
+        raise
+    staged.commit()
+    flagged = draft.flagged()
+    if as_json:
+        click.echo(json.dumps(draft.as_json(), ensure_ascii=False, indent=2))
+    else:
+        for e in flagged:
+            click.echo(f"{e.code} {e.status}：{'；'.join(e.reasons)}")
+        counts = "，".join(f"{k} {v}" for k, v in draft.counts().items())
+        click.echo(f"草拟 / drafted：{len(draft.rows)} 行、{len(draft.items)} 项（{counts}）→ {output}，{review}")
+    if flagged:
+        raise Problems(f"{len(flagged)} 行（项）需要人工核对，见 {review.name} / "
+                       f"{len(flagged)} row(s) need a person: see {review.name}")
