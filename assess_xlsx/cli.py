@@ -20,7 +20,8 @@ import click
 
 from . import __version__
 from .errors import AssessError, RosterError, RunError, SchemeError, TemplateError
-from .labels import MISSING, PENDING, REJECTED, SCORED, STATUS_ZH
+from .labels import (FILE_STATUS_ZH, MISSING, NOT_FORM_EN, NOT_FORM_ZH, PENDING, REJECTED, SCORED, STATUS_ZH,
+                     UNIT_UNKNOWN_EN, UNIT_UNKNOWN_ZH)
 
 # pandas and the readers are imported by the commands that use them (`--help`
 # and `--version` stay instant); only the annotations below name Scheme.
@@ -57,9 +58,9 @@ def cli():
     \b
     Exit codes / 退出码:
       0  全部完成 / all done
-      1  已完成，但发现问题（有单位未计分或未提交，check、scheme 发现问题） /
-         done, with problems found (units not scored or missing; check or
-         scheme found problems)
+      1  已完成，但发现问题（有单位未计分或未提交，有文件未能使用，check、scheme
+         发现问题） / done, with problems found (units not scored or missing,
+         files not used; check or scheme found problems)
       2  无法完成（用法错误、方案或名单无法读取、输出无法写入） / trouble:
          usage error, unreadable scheme or roster, output not writable
 
@@ -67,6 +68,21 @@ def cli():
     Example:
         assess-xlsx score samples/
     """
+    _safe_output()
+
+
+def _safe_output() -> None:
+    """Output never fails on encoding: a console that is not UTF-8 (GBK on
+    Windows, PYTHONIOENCODING=gbk) shows '?' for what it cannot show."""
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (getattr(stream, "errors", "") or "strict") == "strict":
+            try:
+                reconfigure(errors="replace")
+            except (ValueError, OSError):
+                pass
 
 
 ROSTER_HINT = ("提示 / hint：名单为 UTF-8 文本，每行一个单位，省会写作“名称<Tab>省会” / "
@@ -103,7 +119,9 @@ RULES_HINT = (
 scheme_option = click.option(
     "--scheme", "scheme_path", default=None,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="考核方案表（默认：内置2022年表） / the scheme table (default: the built-in 2022 table)",
+    help="考核方案表：工作簿或 Word 文件（.docx；.doc、.wps 需 LibreOffice）（默认：内置2022年表） / "
+         "the scheme table: a workbook or a Word file (.docx; .doc and .wps need LibreOffice) "
+         "(default: the built-in 2022 table)",
 )
 rules_option = click.option(
     "--rules", "rules_path", default=None,
@@ -151,7 +169,9 @@ def _fail_unless_usable(scheme: Scheme, error: type[click.ClickException]) -> No
 def scheme_command(table: Path | None, rules_path: Path | None, as_json: bool):
     """显示考核方案的结构并检查 / show the scheme's structure and check it.
 
-    Reads TABLE (default: the built-in 2022 table): each 一级指标 with its
+    Reads TABLE (default: the built-in 2022 table), a workbook or the Word
+    attachment itself (.docx; .doc and .wps through LibreOffice, when it is
+    installed): each 一级指标 with its
     points, rows and page fragments, the base total, the bonus-only rows, the
     综合加分项/重大扣分项, where the rule text's figures differ from the rules,
     and the result of the checks. Exit code 1 when the table fails a check,
@@ -161,6 +181,7 @@ def scheme_command(table: Path | None, rules_path: Path | None, as_json: bool):
     Example:
         assess-xlsx scheme
         assess-xlsx scheme 考核方案.xlsx --json
+        assess-xlsx scheme 附件-任务分解表.docx
     """
     from .export import describe_scheme, scheme_as_dict
 
@@ -284,18 +305,21 @@ def check_lines(sub) -> list[str]:
     from .findings import ERROR, INFO, WARNING
 
     skips = {f.file: f for f in sub.report if f.severity == INFO}
+    not_form = {f.file for f in sub.report if f.code == "sheet-missing"}
     lines = []
     for rec in sub.files.itertuples(index=False):
         if rec.status == "skipped":
             f = skips.get(rec.file)
             lines.append(f"{rec.file}：{f.message_zh} / {f.message_en}" if f else f"{rec.file}：已跳过 / skipped")
             continue
-        unit = rec.city or "单位不明"
-        unit_en = rec.city or "unit unknown"
+        unit = rec.city or UNIT_UNKNOWN_ZH
+        unit_en = rec.city or UNIT_UNKNOWN_EN
         if rec.assessor and not rec.city:      # an assessor's wide sheet: one column per unit
             unit, unit_en = f"{rec.assessor}核定表", f"{rec.assessor}'s sheet"
-        if rec.status == "unreadable":
-            lines.append(f"{rec.file}：{unit}，无法读取，问题 {rec.problems} 个 / {unit_en}: unreadable, {rec.problems} problem(s)")
+        if rec.status == "unreadable" and rec.file in not_form:
+            lines.append(f"{rec.file}：{unit}，{NOT_FORM_ZH}，问题 {rec.problems} 个 / {unit_en}: {NOT_FORM_EN}, {rec.problems} problem(s)")
+        elif rec.status == "unreadable":
+            lines.append(f"{rec.file}：{unit}，{FILE_STATUS_ZH['unreadable']}，问题 {rec.problems} 个 / {unit_en}: unreadable, {rec.problems} problem(s)")
         else:
             lines.append(f"{rec.file}：{unit}，读取 {rec.inputs} 项，问题 {rec.problems} 个 / {rec.inputs} inputs read, {rec.problems} problem(s)")
     if not len(sub.files):
@@ -408,8 +432,10 @@ def score_command(inbox, scheme_path, rules_path, roster_path, output, per_city,
     nothing as 未提交. When the output exists already it is kept as
     考核结果.prev.xlsx and the new workbook lists what changed (变更记录).
 
-    Exit code 0 when every unit is scored; 1 when some are rejected or
-    missing (with --strict nothing is written then); 2 when nothing could
+    After the ranking, every file that could not be used is listed with
+    its reason. Exit code 0 when every unit is scored and every file used;
+    1 when some are rejected or missing, or a file could not be used (with
+    --strict nothing is written when a unit is not scored); 2 when nothing could
     be done (a usage error, an unreadable scheme or roster, an output that
     cannot be written).
 
@@ -437,11 +463,32 @@ def score_command(inbox, scheme_path, rules_path, roster_path, output, per_city,
     if json_path:
         _write_json(result, json_path)
     run = _write_or_fail(result, inbox, output, per_city)
+    unused = unused_lines(result)
     if not quiet and json_path != "-":
-        for line in score_lines(result) + run_lines(run):
+        for line in score_lines(result) + unused + run_lines(run):
             click.echo(line)
-    if not complete:
+    if not complete or unused:
         raise SystemExit(1)
+
+
+def unused_lines(result) -> list[str]:
+    """Every file `score` could not use (unreadable, or read with no unit), with its reason."""
+    from .findings import ERROR
+
+    reasons: dict[str, object] = {}
+    for f in result.findings:
+        if f.severity == ERROR and f.file:
+            reasons.setdefault(f.file, f)
+    files = [r for r in result.files.itertuples(index=False)
+             if r.status == "unreadable" or (r.status != "skipped" and not r.city and not r.assessor)]
+    if not files:
+        return []
+    lines = [f"未能使用的文件 / Files not used（{len(files)}）："]
+    for rec in files:
+        f = reasons.get(rec.file)
+        why = f"{f.message_zh} / {f.message_en}" if f else f"{FILE_STATUS_ZH['unreadable']} / unreadable"
+        lines.append(f"  {rec.file}：{why}")
+    return lines
 
 
 def _score_with_progress(inbox, scheme, roster, settings, quiet, assessed=None):
@@ -484,6 +531,11 @@ def run_lines(run) -> list[str]:
         lines.extend(f"  {line}" for line in run.changes.summary_lines())
     elif run.previous_problem:
         lines.append(f"上次结果无法比较 / the previous output could not be compared：{run.previous_problem}")
+    if run.other_inbox:
+        lines.append(f"原有结果来自另一个文件夹（{run.other_inbox}），不是本文件夹的上次结果，未作比较 / "
+                     f"the existing output was scored from another folder ({run.other_inbox}); not compared as a rerun")
+    for path in run.set_aside:
+        lines.append(f"另一文件夹的结果已另存为 / the other folder's result is kept as：{path.name}")
     if run.output is not None:
         kept = f"（上次结果另存为 / previous kept as {run.previous.name}）" if run.previous else ""
         lines.append(f"已写入 / written：{run.output}{kept}")
@@ -585,3 +637,78 @@ def watch_line(run) -> str:
     return (f"{STATUS_ZH[SCORED]} {scored}，{STATUS_ZH[REJECTED]} {rejected}，{STATUS_ZH[MISSING]} {missing}"
             f"{_pending_zh(pending)}{change} / "
             f"{scored} scored, {rejected} rejected, {missing} missing{_pending_en(pending)} → {run.output}")
+
+
+
+# --------------------------------------------------------------------------- rules
+
+@cli.group("rules", cls=_Group)
+def rules_group():
+    """评分规则文件 / the rules file.
+
+    \b
+    Example:
+        assess-xlsx rules draft 附件-任务分解表.docx -o rules-2023.toml
+    """
+
+
+@rules_group.command("draft")
+@click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="规则文件（默认：考核方案旁的“[表名]-评分规则.toml”） / the rules file to write "
+                   "(default: [table]-评分规则.toml beside the table)")
+@click.option("--json", "as_json", is_flag=True, help="以JSON输出草拟结果 / print the draft as JSON")
+def rules_draft_command(table: Path, output: Path | None, as_json: bool):
+    """按考核方案原文草拟评分规则 / Draft the rules from the table's text.
+
+    Reads TABLE (a workbook, or the Word attachment: .docx; .doc and .wps
+    through LibreOffice), drafts every row's 扣分标准 and 加分标准 and every
+    综合加分项/重大扣分项 clause, and writes the rules file (TOML, in the
+    format of the built-in rules) and beside it the review workbook
+    评分规则核对表.xlsx: each row's text beside the drafted rule in plain words
+    and its status, 已识别 / 需确认 / 未能识别. Prints one line per row a
+    person must look at. A row marked 未能识别 holds a 待填写 placeholder: the
+    rules file cannot be used until it is written. Exit code 0 when every row
+    is 已识别, 1 when some need a person, 2 when the table cannot be read or
+    the files cannot be written.
+
+    \b
+    Example:
+        assess-xlsx rules draft 附件-任务分解表.docx -o rules-2023.toml
+        assess-xlsx rules draft 新方案.xlsx --json
+    """
+    from .review import REVIEW_NAME, write_review
+    from .rules.drafting import draft_table
+    from .xlsx import stage
+
+    scheme = _read_scheme(table)
+    if scheme.report.errors:
+        raise Trouble(_scheme_failure(scheme.report.errors, scheme.source, SCHEME_HINT))
+    draft = draft_table(scheme)
+    output = output if output is not None else table.with_name(f"{table.stem}-评分规则.toml")
+    review = output.with_name(REVIEW_NAME)
+    text = draft.to_toml()
+
+    def write_rules(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+    # Both files or neither: the rules are put in place only once the review is written.
+    staged = stage(output, write_rules)
+    try:
+        write_review(draft, review)
+    except BaseException:
+        staged.discard()
+        raise
+    staged.commit()
+    flagged = draft.flagged()
+    if as_json:
+        click.echo(json.dumps(draft.as_json(), ensure_ascii=False, indent=2))
+    else:
+        for e in flagged:
+            click.echo(f"{e.code} {e.status}：{'；'.join(e.reasons)}")
+        counts = "，".join(f"{k} {v}" for k, v in draft.counts().items())
+        click.echo(f"草拟 / drafted：{len(draft.rows)} 行、{len(draft.items)} 项（{counts}）→ {output}，{review}")
+    if flagged:
+        raise Problems(f"{len(flagged)} 行（项）需要人工核对，见 {review.name} / "
+                       f"{len(flagged)} row(s) need a person: see {review.name}")

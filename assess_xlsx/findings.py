@@ -21,6 +21,7 @@ ERROR, WARNING, INFO = "error", "warning", "info"
 MESSAGES: dict[str, tuple[str, str, str]] = {
     # scheme (the task-breakdown table)
     "scheme-unreadable": (ERROR, "考核方案文件无法读取：{note}", "cannot read the scheme table: {note}"),
+    "scheme-refused": (ERROR, "考核方案文件无法读取：{value}", "cannot read the scheme table: {note}"),
     "scheme-header-missing": (ERROR, "找不到表头行（需含“{expected}”）", "no header row found (expected the columns {expected})"),
     "scheme-points-invalid": (ERROR, "赋分“{value}”不是数字", "points {value!r} are not a number"),
     "scheme-fragment-mismatch": (ERROR, "“{note}”标注{expected}分，但其下各行赋分合计为{value}分", "fragment {note!r} is labelled {expected} points but its rows sum to {value}"),
@@ -34,6 +35,17 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "{input} 原文“{value}”与评分规则（{expected}）不同：{note}",
         "{input}: the text's “{value}” differs from the rule ({expected})",
     ),
+    # the scheme as a Word attachment (word.py)
+    "scheme-word-too-large": (ERROR, "Word 文件过大（{value}），超过读取上限 {expected}", "the Word file is too large ({value}); the limit is {expected}"),
+    "scheme-word-empty": (ERROR, "Word 文件是空的（0字节），无法读取", "the Word file is empty (0 bytes)"),
+    "scheme-word-encrypted": (ERROR, "Word 文件设有打开密码，无法读取；请去掉密码后另存为 .docx", "the Word file is password-protected; remove the password and save it as .docx"),
+    "scheme-word-truncated": (ERROR, "Word 文件不完整（压缩包缺少结尾，可能未下载或复制完），无法读取；请重新下载或保存", "the Word file is incomplete (the zip archive has no end; the download or copy did not finish); download or save it again"),
+    "scheme-word-zip-bomb": (ERROR, "Word 文件解压后过大或压缩记录异常（{note}），疑似“压缩炸弹”，已拒绝读取；应为{expected}", "the Word file expands too far or its zip records are inconsistent ({note}); refused as a possible zip bomb; expected {expected}"),
+    "scheme-word-dtd": (ERROR, "Word 文件的 {note} 部件含 DOCTYPE/实体声明（Word、WPS 不会写入），已拒绝读取，未展开或下载任何实体", "the part {note} of the Word file holds a DOCTYPE/entity declaration (Word and WPS never write one); refused, no entity expanded or fetched"),
+    "scheme-word-unreadable": (ERROR, "无法作为 Word 文档读取（文件损坏或格式不对）：{note}", "cannot be read as a Word document (damaged or wrong format): {note}"),
+    "scheme-word-no-table": (ERROR, "Word 文件中没有表格；考核方案应为文件中的任务分解表", "the Word file holds no table; the scheme is the task-breakdown table in the document"),
+    "scheme-word-needs-docx": (ERROR, "读取 {value} 文件需要 LibreOffice，本机未安装；请在 Word 或 WPS 中打开该文件，“另存为” Word 文档（.docx）后再试", "reading a {value} file needs LibreOffice, which is not installed; open the file in Word or WPS, save it as a Word document (.docx) and try again"),
+    "scheme-word-convert-failed": (ERROR, "用 LibreOffice 将 {value} 文件转换为 .docx 失败（{note}）；请在 Word 或 WPS 中“另存为” Word 文档（.docx）后再试", "LibreOffice could not convert the {value} file to .docx ({note}); save it as a Word document (.docx) from Word or WPS and try again"),
     # the returned workbooks (intake)
     # files passed over on purpose
     "file-skipped-lock": (INFO, "已跳过 Office 临时锁定文件（工作簿正被打开时产生）", "skipped an Office lock file (left while a workbook is open)"),
@@ -44,7 +56,18 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "file-empty": (ERROR, "文件是空的（0字节），无法读取", "the file is empty (0 bytes)"),
     "file-encrypted": (ERROR, "工作簿设有打开密码，无法读取；请去掉密码后重新报送", "the workbook is password-protected; send it again without a password"),
     "file-unreadable": (ERROR, "无法作为工作簿读取（文件损坏或格式不对）：{note}", "cannot be read as a workbook (damaged or wrong format): {note}"),
-    "sheet-missing": (ERROR, "找不到填报表：没有含“编号”和“填报值”两列的表头行", "no input sheet: no header row with the columns 编号 and 填报值"),
+    "sheet-missing": (ERROR, "不是填报表：没有找到含“编号”“填报值”的工作表", "not a score sheet: no sheet with 编号 and 填报值 headers"),
+    # files a reader could not get through, each with its plain reason
+    "file-structure-broken": (ERROR, "文件结构异常，读取时程序无法处理（可能已损坏）；请用 Excel/WPS 打开后另存为 .xlsx 再报送", "the file's structure is broken and the reader cannot handle it (probably damaged); open it in Excel/WPS, save it as .xlsx and send it again"),
+    "file-out-of-memory": (ERROR, "读取该文件所需内存超过上限 {expected}（文件结构异常或内容过多），已停止读取；请只保留填报表，另存为 .xlsx 后报送", "reading the file needs more memory than the limit of {expected} (a broken structure or far too much content); stopped; keep only the score sheet, save it as .xlsx and send it again"),
+    "file-timeout": (ERROR, "读取该文件超过时限 {expected} 仍未完成，已停止读取（文件结构异常或内容过多）；请另存为 .xlsx 后报送", "reading the file took longer than the limit of {expected} and was stopped (a broken structure or far too much content); save it as .xlsx and send it again"),
+    "file-ole-broken": (ERROR, "文件内部结构（OLE 复合文档）损坏：{value}，无法读取；请用 Excel/WPS 打开后另存为 .xlsx 再报送", "the file's internal (OLE compound document) structure is damaged: {note}; open it in Excel/WPS, save it as .xlsx and send it again"),
+    "file-incomplete": (ERROR, "文件内容不完整（数据在中途结束，可能未下载或复制完），无法读取；请重新报送", "the file is incomplete (its data end part-way; the download or copy did not finish); send it again"),
+    "file-cell-ref-bad": (ERROR, "工作表中的单元格地址不完整（缺少行号），文件由其他程序生成或已损坏；请用 Excel/WPS 打开后另存为 .xlsx 再报送", "a cell address in a sheet has no row number (written by another program, or damaged); open it in Excel/WPS, save it as .xlsx and send it again"),
+    "file-part-missing": (ERROR, "工作簿引用了不存在的部件或条目（文件不完整或已损坏），无法读取；请用 Excel/WPS 打开后另存为 .xlsx 再报送", "the workbook refers to a part or entry that is not there (incomplete or damaged); open it in Excel/WPS, save it as .xlsx and send it again"),
+    "file-macro-sheet": (ERROR, "工作簿只有 Excel 4.0 宏表，没有普通工作表，无法读取；请把填报内容放在普通工作表中，另存为 .xlsx 后报送", "the workbook holds only an Excel 4.0 macro sheet, no worksheet; put the inputs on an ordinary sheet, save it as .xlsx and send it again"),
+    "file-flat-ods": (ERROR, "是单文件 XML 格式的 OpenDocument 表格（.fods），无法读取；请在 WPS/LibreOffice 中另存为 .xlsx 后报送", "a flat-XML OpenDocument spreadsheet (.fods); save it as .xlsx in WPS/LibreOffice and send it again"),
+    "file-xlsb": (ERROR, "是 Excel 二进制工作簿（.xlsb），无法读取；请另存为 .xlsx 后报送", "an Excel binary workbook (.xlsb); save it as .xlsx and send it again"),
     # which unit
     "city-unknown": (ERROR, "被考核单位“{value}”不在单位名单中，请从下拉列表选择", "unit “{value}” is not in the roster; pick it from the list"),
     "city-missing": (ERROR, "无法确定被考核单位：“被考核单位”未填写，文件名中也没有名单中的单位", "cannot tell the unit: 被考核单位 is empty and the file name names no unit of the roster"),
