@@ -169,12 +169,14 @@ def fill_workbook(template_path, out_path, values: dict[str, object], city: str 
     """
     out_path = Path(out_path)
     own = _codes(template_path)
-    if judged and set(values) - own:
+    # Only the 2022 scheme's province inputs go to 考核办's form; a code on neither form is an error below.
+    if judged and set(values) - own and set(values) - own <= _codes(office_form()):
         values = dict(values)
         theirs = {c: values.pop(c) for c in list(values) if c not in own}
         folder = out_path.parent / ASSESSED_FOLDER
         folder.mkdir(exist_ok=True)
-        fill_workbook(office_form(), folder / f"{out_path.stem}.xlsx", theirs, city=city or _city_of(out_path))
+        fill_workbook(office_form(), folder / f"{out_path.stem}.xlsx", theirs, city=city or _city_of(out_path),
+                      judged=False)
     if fmt in ("xlsx", "xlsm"):
         wb = load_workbook(template_path)
         ws = wb[SHEET_NAME]

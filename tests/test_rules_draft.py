@@ -20,7 +20,7 @@ from assess_xlsx.rules.drafting import filled_by
 from assess_xlsx.rules.load import default_rules_path, load_rules
 from assess_xlsx.scheme import default_scheme_path
 from drafted_tables import substituted_table
-from fill import fill_workbook
+from fill import fill_workbook as _fill
 
 ROLES = ("input", "num", "den", "previous", "current")
 
@@ -276,6 +276,12 @@ def neutral(book) -> dict:
     return values
 
 
+def book_of(table, rules):
+    from assess_xlsx.scheme import read_scheme
+
+    return read_scheme(table, rules=rules)
+
+
 def test_draft_settle_template_fill_score(other_years, tmp_path):
     folder, table, _ = other_years
     settled = tmp_path / "rules-2023.toml"
@@ -284,7 +290,19 @@ def test_draft_settle_template_fill_score(other_years, tmp_path):
     template = tmp_path / "填报表.xlsx"
     assert run("template", "--scheme", table, "--rules", settled, "-o", template).exit_code == 0
     inbox = tmp_path / "交回"
-    inbox.mkdir()
+    (inbox / "核定").mkdir(parents=True)
+    # Who fills what comes from the table's 考核方式 (issue 14): the unit's own inputs on its
+    # 自评 form, the rest on 考核办's per-unit form in 核定/.
+    office = tmp_path / "考核办.xlsx"
+    assert run("template", "--scheme", table, "--rules", settled, "--assessor", "考核办", "--city", "太原市",
+               "-o", office).exit_code == 0
+    own = {c for c, s in book_of(table, settled).rules.inputs.items() if s.filled_by == "被考核单位"}
+
+    def fill_workbook(_template, path, values, city):
+        _fill(template, path, {c: v for c, v in values.items() if c in own}, city=city, judged=False)
+        _fill(office, inbox / "核定" / path.name, {c: v for c, v in values.items() if c not in own}, city=city,
+              judged=False)
+
     values = neutral(book)
     fill_workbook(template, inbox / "太原市.xlsx", values, city="太原市")
     changed = {**values,
