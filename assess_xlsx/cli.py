@@ -149,7 +149,8 @@ _ROSTER_HELP = "单位名单文件（UTF-8，每行一个单位） / roster file
 @rules_option
 @click.option("--city", default=None, help="预先填好被考核单位 / fill in the unit's name")
 @click.option("--roster", "roster_path", type=click.Path(exists=True, dir_okay=False), default=None, help=_ROSTER_HELP)
-def template_command(output, scheme_path, rules_path, city, roster_path):
+@click.option("--force", is_flag=True, help="覆盖已有的同名文件 / overwrite an existing file")
+def template_command(output, scheme_path, rules_path, city, roster_path, force):
     """生成填报模板 / Write the fill-in workbook.
 
     One row per input of the scheme, with its 编号 and a 填报值 cell checked
@@ -159,6 +160,7 @@ def template_command(output, scheme_path, rules_path, city, roster_path):
     Example:
         assess-xlsx template -o templates/scoresheet_template.xlsx
         assess-xlsx template --city 太原市
+        assess-xlsx template --city 太原市 --force
     """
     from .submissions import match_unit
     from .template import TemplateError, write_template
@@ -173,6 +175,13 @@ def template_command(output, scheme_path, rules_path, city, roster_path):
         city = unit
     scheme = load_scheme_or_fail(scheme_path, rules_path)
     output = output or f"{city or ''}政务公开考核填报表.xlsx"
+    if city is not None and not force and Path(output).exists():
+        # A unit's form may already be filled in: never replace it unasked.
+        exc = click.ClickException(
+            f"文件已存在，未覆盖：{output} / the file exists and was not overwritten: {output}\n"
+            "提示 / hint：用 -o 另取文件名，或加 --force 覆盖 / pass -o with another name, or --force to overwrite")
+        exc.exit_code = 2
+        raise exc
     try:
         path = write_template(scheme, output, roster=roster, city=city)
     except (TemplateError, OSError) as exc:

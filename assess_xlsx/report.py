@@ -40,7 +40,6 @@ import os
 import re
 import stat
 import tempfile
-import unicodedata
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -54,6 +53,7 @@ from .changes import SNAPSHOT_SHEET, snapshot
 from .figures import fmt
 from .findings import ERROR, INFO, WARNING
 from .scoring import RANKINGS, REJECTED, SCORED, SIDE_ZH
+from .textfit import display_width, lines_height, page_breaks, row_height, text_lines
 
 SHEETS = {
     "ranking": "总排名",
@@ -63,6 +63,7 @@ SHEETS = {
     "audit": "扣分加分依据",
     "files": "提交情况",
     "about": "说明",
+    "checksums": "文件校验",
 }
 PER_CITY_SHEETS = {"summary": "得分情况", "audit": "扣分加分依据", "files": "提交情况"}
 
@@ -71,6 +72,25 @@ MAX_CELL_TEXT = 32767     # Excel's limit for one cell
 TRANSPOSE_AT = 60         # more units than this: 得分明细 has one row per unit instead
 CHART_AT_MOST = 60        # more bars than this make no readable chart
 PAPER_A4 = 9
+BODY_PT = 10              # printed at 100 %: nothing on paper smaller than this
+# Printable width in column units at 100 % (A4, 0.4" side margins). A unit is the
+# default font's digit: Arial 10 (DEFAULT_FONT) is 7 px in Excel and about as wide
+# in LibreOffice's metric twin (Liberation Sans), where Calibri's stand-in would
+# make every column a third wider than in Excel.
+PAGE_WIDTH_PT = {True: 842 - 2 * 0.4 * 72, False: 595 - 2 * 0.4 * 72}   # landscape, portrait
+PT_PER_UNIT, PT_PER_COLUMN = 5.55, 3.9    # as measured in LibreOffice's PDF (Excel: 5.25, 3.75)
+
+
+def printed_width(widths) -> float:
+    """Points the columns take on paper at 100 %."""
+    return sum(PT_PER_UNIT * w + PT_PER_COLUMN for w in widths)
+
+
+def fits(widths, landscape: bool) -> bool:
+    return printed_width(widths) <= PAGE_WIDTH_PT[landscape] * 0.98
+DEFAULT_FONT = {"font_name": "Arial", "font_size": 10}
+PAGE_HEIGHT_PT = {True: 595 - 2 * 0.6 * 72, False: 842 - 2 * 0.6 * 72}
+GRADE_STYLES = (("#C6EFCE", "#006100"), ("#DDEBF7", "#1F4E78"), ("#FFEB9C", "#7F6000"), ("#FFC7CE", "#9C0006"))
 
 FILE_STATUS_ZH = {"read": "已读取", "skipped": "已跳过", "unreadable": "无法读取", "rejected": "有错误未计分"}
 UNIT_STATUS_ZH = {SCORED: "已计分", REJECTED: "有错误未计分", "missing": "未提交"}
@@ -190,6 +210,7 @@ class _Book:
             "strings_to_formulas": False,
             "strings_to_urls": False,
             "strings_to_numbers": False,
+            "default_format_properties": DEFAULT_FONT,
         })
         self.wb.set_properties({
             "title": title,
@@ -199,7 +220,7 @@ class _Book:
             "created": created,
         })
         self.created = created
-        base = {"font_name": FONT, "font_size": 10, "valign": "vcenter"}
+        base = {"font_name": FONT, "font_size": BODY_PT, "valign": "vcenter"}
         border = {"border": 1, "border_color": "#BFBFBF"}
 
         def f(**kw):
@@ -208,11 +229,13 @@ class _Book:
         head = {"bold": True, "bg_color": "#DDEBF7", "align": "center", "text_wrap": True, **border}
         self.fmt = {
             "title": f(bold=True, font_size=16),
-            "subtitle": f(font_color="#595959"),
+            "subtitle": f(font_color="#595959", text_wrap=True, valign="top"),
             "section": f(bold=True, font_size=12),
             "head": f(**head),
             "head_left": f(**{**head, "align": "left"}),
             "text": f(**border),
+            "top": f(valign="top", **border),
+            "top_center": f(valign="top", align="center", **border),
             "wrap": f(text_wrap=True, valign="top", **border),
             "center": f(align="center", **border),
             "rank": f(num_format="0", align="center", **border),
@@ -222,30 +245,44 @@ class _Book:
             "loss": f(num_format="0.00", bg_color="#FCE4D6", font_color="#C00000", bold=True, **border),
             "gain": f(num_format="0.00", bg_color="#DDEBF7", font_color="#1F4E78", bold=True, **border),
             "zero": f(num_format="0.00", font_color="#A6A6A6", **border),
-            "l0": f(bold=True, bg_color="#D9D9D9", **border),
+            "l0": f(bold=True, bg_color="#D9D9D9", text_wrap=True, **border),
             "l0_num": f(bold=True, bg_color="#D9D9D9", num_format="0.00", **border),
             "l0_rank": f(bold=True, bg_color="#D9D9D9", num_format="0", align="center", **border),
-            "l1": f(bold=True, bg_color="#F2F2F2", indent=1, **border),
+            "l1": f(bold=True, bg_color="#F2F2F2", indent=1, text_wrap=True, **border),
             "l1_num": f(bold=True, bg_color="#F2F2F2", num_format="0.00", **border),
             "l2": f(indent=2, text_wrap=True, **border),
             "total": f(bold=True, top=2, num_format="0.00", bg_color="#FFF2CC", **border),
-            "total_text": f(bold=True, top=2, bg_color="#FFF2CC", **border),
+            "total_text": f(bold=True, top=2, bg_color="#FFF2CC", text_wrap=True, **border),
             "key": f(bold=True, valign="top", **border),
             "muted": f(font_color="#7F7F7F", **border),
             "error": f(font_color="#C00000", **border),
             "error_wrap": f(font_color="#C00000", text_wrap=True, valign="top", **border),
+            "note": f(font_color="#595959", text_wrap=True, valign="top"),
         }
+        # 总分 and 等次 coloured by grade (absolute), not by a scale relative to the others.
+        for k, (fill, ink) in enumerate(GRADE_STYLES):
+            self.fmt[f"total_g{k}"] = f(bold=True, top=2, num_format="0.00", bg_color=fill, font_color=ink, **border)
+            self.fmt[f"grade_g{k}"] = f(bold=True, align="center", bg_color=fill, font_color=ink, **border)
 
-    def sheet(self, name: str, *, repeat: tuple[int, int] | None = None, landscape: bool = True) -> "_Sheet":
+    def sheet(self, name: str, *, repeat: tuple[int, int] | None = None, landscape: bool = True,
+              fit: bool = True, repeat_cols: tuple[int, int] | None = None) -> "_Sheet":
+        """A sheet printed on A4 at 100 %. `fit`: the layout is made to fit one page
+        wide (fit-to-width then only guards a rounding overflow, it never shrinks
+        far); otherwise the sheet is split across pages with `repeat_cols` repeated."""
         ws = self.wb.add_worksheet(name)
         if landscape:
             ws.set_landscape()
         ws.set_paper(PAPER_A4)
-        ws.fit_to_pages(1, 0)
+        if fit:
+            ws.fit_to_pages(1, 0)
+        else:
+            ws.set_print_scale(100)
         ws.center_horizontally()
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         if repeat is not None:
             ws.repeat_rows(*repeat)
+        if repeat_cols is not None:
+            ws.repeat_columns(*repeat_cols)
         # No font codes: "&9" followed by a date's digits would read as font size 92026.
         ws.set_header(f"&L{name}&R{self.created:%Y-%m-%d}")
         ws.set_footer("&C第 &P 页，共 &N 页")
@@ -260,6 +297,7 @@ class _Sheet:
 
     def __init__(self, book: _Book, ws):
         self.book, self.ws, self.fmt = book, ws, book.fmt
+        self.col_width: dict[int, float] = {}
 
     @staticmethod
     def _check(rc: int, row: int, col: int) -> None:
@@ -296,11 +334,27 @@ class _Sheet:
     def widths(self, widths: list[float], first: int = 0) -> None:
         for k, w in enumerate(widths):
             self.ws.set_column(first + k, first + k, w)
+            self.col_width[first + k] = w
 
+    def banner(self, row: int, text: str, last_col: int, style: str = "subtitle") -> None:
+        """A line of text across the table's width, wrapped: an unwrapped one runs
+        past the last column and LibreOffice prints (shrinks) to its end."""
+        self.fit_row(row, {0: text}, span={0: last_col})
+        self.ws.merge_range(row, 0, row, last_col, "", self.fmt[style])
+        self.text(row, 0, text, style)
 
-def display_width(text: str) -> int:
-    """Columns a text needs: CJK and full-width characters count twice."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+    def fit_row(self, row: int, cells: dict[int, object], options: dict | None = None, *,
+                span: dict[int, int] | None = None, indent: dict[int, float] | None = None) -> None:
+        """Give `row` the height its wrapped texts need ({column: text}); call before
+        writing the row. `span`: a merged cell's last column; `indent`: units lost to it."""
+        pairs = []
+        for c, text in cells.items():
+            last = (span or {}).get(c, c)
+            width = sum(self.col_width.get(k, 8.43) for k in range(c, last + 1)) - (indent or {}).get(c, 0)
+            pairs.append((text, width))
+        height = row_height(pairs, BODY_PT)
+        # One line keeps the default height, so an unwrapped sheet looks as before.
+        self.ws.set_row(row, height if height > lines_height(1, BODY_PT) else None, None, options or {})
 
 
 def _fit(texts, lo: float = 6, hi: float = 60) -> float:
@@ -331,8 +385,11 @@ class _Facts:
         self.labels.update(self.item_names)
         self.unit_word = "城市" if all(u.endswith("市") for u in result.roster.units) else "被考核单位"
         self.findings = list(result.submissions.report) if result.submissions is not None else []
-        self.files = result.submissions.files if result.submissions is not None else pd.DataFrame(
+        self.all_files = result.submissions.files if result.submissions is not None else pd.DataFrame(
             columns=["file", "city", "status", "inputs", "problems", "sha256"])
+        # Subfolders are passed over, not files: named apart, never counted.
+        self.folders = [f.file for f in self.findings if f.code == "file-skipped-folder"]
+        self.files = self.all_files[~self.all_files["file"].isin(self.folders)]
         self.errors_by_unit: dict[str, list] = {}
         self.findings_by_unit: dict[str, list] = {}
         for f in self.findings:
@@ -359,6 +416,13 @@ class _Facts:
     def unit_files(self, unit: str) -> list[str]:
         return self.files_by_unit.get(unit, [])
 
+    def grade_index(self, grade: str) -> int:
+        """0 for the best grade … 3 for the lowest (and below): the colour of a 总分."""
+        names = [g for g, _ in self.result.settings.grades]
+        if grade not in names:
+            return len(GRADE_STYLES) - 1
+        return min(names.index(grade), len(GRADE_STYLES) - 2)
+
 
 # --------------------------------------------------------------------------- summary workbook
 
@@ -366,13 +430,15 @@ def _build_summary(result, path: str, created: datetime, changes) -> None:
     facts = _Facts(result)
     book = _Book(path, created, title_of(facts.scheme))
     _ranking_sheet(book, facts)
-    if changes is not None:
+    # Nothing changed: no sheet (说明 says so), rather than a page that says nothing.
+    if changes is not None and not changes.empty:
         _changes_sheet(book, facts, changes)
     _primary_sheet(book, facts)
     _detail_sheet(book, facts)
     _audit_sheet(book, facts, facts.result.audit, SHEETS["audit"])
     _files_sheet(book, facts, None, SHEETS["files"])
-    _about_sheet(book, facts)
+    _about_sheet(book, facts, changes)
+    _checksums_sheet(book, facts)
     _snapshot_sheet(book, result)
     book.close()
 
@@ -386,9 +452,9 @@ def _ranking_sheet(book: _Book, facts: _Facts) -> None:
     names = list(facts.ranking.index)
     sh.widths([6, _fit(names + [unit], 10, 30), 10, 8, 10, 10, 10, 8])
     sh.text(0, 0, title_of(facts.scheme), "title")
-    sh.text(1, 0, f"考核方案：《{facts.scheme.name}》　生成日期：{book.created:%Y年%m月%d日}", "subtitle")
-    sh.text(2, 0, f"总分 = 基础得分 + 加分 + 综合加分 − 重大扣分；{RANKINGS[facts.result.settings.ranking][1]}。"
-                  "每一处扣分、加分的来历见“扣分加分依据”表。", "subtitle")
+    sh.banner(1, f"考核方案：《{facts.scheme.name}》　生成日期：{book.created:%Y年%m月%d日}", 7)
+    sh.banner(2, f"总分 = 基础得分 + 加分 + 综合加分 − 重大扣分；{RANKINGS[facts.result.settings.ranking][1]}。"
+                  "每一处扣分、加分的来历见“扣分加分依据”表。", 7)
     sh.head(3, header)
     ws.freeze_panes(4, 2)
     r = 4
@@ -398,14 +464,13 @@ def _ranking_sheet(book: _Book, facts: _Facts) -> None:
         sh.figure(r, 2, rec.base)
         sh.figure(r, 3, rec.bonus)
         sh.figure(r, 4, rec.extra)
-        sh.figure(r, 5, -int(rec.major), "neg")
-        sh.figure(r, 6, rec.total, "total")
-        sh.text(r, 7, rec.grade, "center")
+        # A positive amount: the header's formula subtracts it.
+        sh.figure(r, 5, rec.major)
+        g = facts.grade_index(rec.grade)
+        sh.figure(r, 6, rec.total, f"total_g{g}")
+        sh.text(r, 7, rec.grade, f"grade_g{g}")
         r += 1
     first, last = 4, r - 1
-    if names:
-        ws.conditional_format(first, 6, last, 6, {"type": "3_color_scale", "min_color": "#F8696B",
-                                                  "mid_color": "#FFEB84", "max_color": "#63BE7B"})
     unranked = cities[cities["status"] != SCORED]
     if len(unranked):
         r += 1
@@ -417,8 +482,7 @@ def _ranking_sheet(book: _Book, facts: _Facts) -> None:
         for name, rec in unranked.iterrows():
             reason = facts.reason_zh(name)
             # A merged cell never grows to fit its text: give the row the lines it needs.
-            lines = -(-display_width(reason) // 46)
-            ws.set_row(r, 14 * lines if lines > 1 else None)
+            sh.fit_row(r, {3: reason}, span={3: 7})
             sh.text(r, 0, "—", "center")
             sh.text(r, 1, name, "error")
             sh.text(r, 2, UNIT_STATUS_ZH[rec["status"]], "error")
@@ -432,7 +496,7 @@ def _ranking_sheet(book: _Book, facts: _Facts) -> None:
             "categories": [SHEETS["ranking"], first, 1, last, 1],
             "values": [SHEETS["ranking"], first, 6, last, 6],
             "fill": {"color": "#5B9BD5"},
-            "data_labels": {"value": True, "num_format": "0.00", "font": {"name": FONT, "size": 8}},
+            "data_labels": {"value": True, "num_format": "0.00", "font": {"name": FONT, "size": 9}},
             "gap": 60,
         })
         chart.set_title({"name": "总分", "name_font": {"name": FONT, "size": 12}})
@@ -446,44 +510,144 @@ def _ranking_sheet(book: _Book, facts: _Facts) -> None:
 
 
 def _changes_sheet(book: _Book, facts: _Facts, changes) -> None:
+    """What changed since the previous output (written only when something did).
+    A unit that came or went is one row; the others list each figure and input."""
     sh = book.sheet(SHEETS["changes"], repeat=(2, 2))
     unit = facts.unit_word
-    sh.widths([14, 10, 36, 14, 14, 14])
+    sh.widths([12, 9, 40, 30, 40])
     sh.text(0, 0, "与上次结果相比的变化", "title")
-    if changes.empty:
-        sh.text(1, 0, "与上次结果相比没有变化：各单位的状态、得分、名次、等次和填报值都与上次相同。", "subtitle")
-        return
-    sh.text(1, 0, f"共 {len(changes.changed_cities())} 个单位有变化：" + "、".join(changes.changed_cities()), "subtitle")
+    sh.banner(1, f"共 {len(changes.changed_cities())} 个单位有变化：" + "、".join(changes.changed_cities()), 4)
     sh.head(2, [unit, "编号", "项目", "原值", "新值"])
     sh.ws.freeze_panes(3, 1)
     r = 3
-    for rec in changes.cities.itertuples():
-        sh.text(r, 0, rec.city)
-        sh.text(r, 1, rec.code or "—", "center")
-        sh.text(r, 2, rec.label if rec.code == "" else f"{facts.labels.get(rec.code, '')} {rec.label}".strip())
-        sh.text(r, 3, rec.old or "—")
-        sh.text(r, 4, rec.new or "—", "gain")
-        r += 1
+    moved = changes.status_changed()
+    for city in changes.changed_cities():
+        if city in moved:
+            old = changes.cities[(changes.cities["city"] == city) & (changes.cities["field"] == "status")]["old"].iloc[0]
+            line = changes.unit_line(city)
+            sh.fit_row(r, {4: line})
+            sh.text(r, 0, city, "top")
+            sh.text(r, 1, "—", "top_center")
+            sh.text(r, 2, "状态", "top")
+            sh.text(r, 3, old or "（无）", "top")
+            sh.text(r, 4, line, "wrap")
+            r += 1
+            continue
+        for rec in changes.cities[changes.cities["city"] == city].itertuples():
+            label = rec.label if rec.code == "" else f"{facts.labels.get(rec.code, '')} {rec.label}".strip()
+            sh.fit_row(r, {2: label})
+            sh.text(r, 0, rec.city, "top")
+            sh.text(r, 1, rec.code or "—", "top_center")
+            sh.text(r, 2, label, "wrap")
+            sh.text(r, 3, rec.old or "—", "top")
+            sh.text(r, 4, rec.new or "—", "gain")
+            r += 1
     r += 1
     sh.text(r, 0, "引起变化的填报内容", "section")
     r += 1
     if changes.inputs.empty:
-        sh.text(r, 0, "填报值没有变化（变化来自评分规则、名单或其他单位）。", "subtitle")
+        sh.banner(r, "填报值没有变化（变化来自评分规则、名单、其他单位，或单位新提交、撤回）。", 4)
         return
-    sh.head(r, [unit, "编号", "文件", "单元格", "原填报值", "新填报值"])
+    sh.head(r, [unit, "编号", "文件 单元格", "原填报值", "新填报值"])
     r += 1
     for rec in changes.inputs.itertuples():
-        sh.text(r, 0, rec.city)
-        sh.text(r, 1, rec.code, "center")
-        sh.text(r, 2, rec.file)
-        sh.text(r, 3, rec.cell, "center")
-        sh.text(r, 4, rec.old or "（空）")
-        sh.text(r, 5, rec.new or "（空）", "gain")
+        where = f"{rec.file} {rec.cell}"
+        sh.fit_row(r, {2: where, 3: rec.old, 4: rec.new})
+        sh.text(r, 0, rec.city, "top")
+        sh.text(r, 1, rec.code, "top_center")
+        sh.text(r, 2, where, "wrap")
+        sh.text(r, 3, rec.old or "（空）", "wrap")
+        sh.text(r, 4, rec.new or "（空）", "wrap")
         r += 1
 
 
 def _primary_sheet(book: _Book, facts: _Facts) -> None:
-    sh = book.sheet(SHEETS["primary"], repeat=(2, 3))
+    if len(facts.scored) <= TRANSPOSE_AT:
+        _primary_sheet_by_indicator(book, facts)
+        return
+    _primary_sheet_by_unit(book, facts)
+
+
+def _primary_sheet_by_indicator(book: _Book, facts: _Facts) -> None:
+    """One column per unit (in rank order) and, per 一级指标, three rows: 基础分,
+    加分, 名次; then the totals. A portrait page used top to bottom, at 100 %."""
+    result = facts.result
+    prim = facts.primaries
+    names = list(facts.ranking.index)
+    unit_w = 7
+    fixed = [4, 11, 6]
+    landscape = not fits(fixed + [unit_w] * len(names), False)
+    fit = fits(fixed + [unit_w] * len(names), True)
+    sh = book.sheet(SHEETS["primary"], repeat=(2, 2), landscape=landscape, fit=fit,
+                    repeat_cols=None if fit else (0, 2))
+    ws = sh.ws
+    sh.widths(fixed + [unit_w] * len(names))
+    sh.text(0, 0, f"{title_of(facts.scheme)}：分项得分", "title")
+    sh.banner(1, "各一级指标的基础得分（红色＝有失分）、加分（蓝色）和该指标名次（按基础得分与加分之和排名）。", 2 + len(names))
+    head_h = row_height([(n, unit_w) for n in names] + [("", 1)], BODY_PT)
+    ws.set_row(2, head_h)
+    sh.head(2, ["编号", "一级指标", "项目"] + names)
+    ws.freeze_panes(3, 3)
+    codes = list(prim["code"])
+    frames = {k: result.primary[k].reindex(index=names, columns=codes) for k in ("base", "bonus", "rank")}
+    labels = [f"{p.name}（{fmt(p.points).rstrip('0').rstrip('.')}分）" if p.points else f"{p.name}（只有加分）"
+              for p in prim.itertuples()]
+    # Each indicator's three rows stay on one page: breaks between blocks.
+    one = lines_height(1)
+    blocks = [(3 + 3 * k, lines_height(text_lines(t, 11, BODY_PT)) + 2 * one) for k, t in enumerate(labels)]
+    blocks.append((3 + 3 * len(labels), 5 * one + lines_height(2)))
+    usable = (PAGE_HEIGHT_PT[landscape] - head_h) * 0.92
+    ws.set_h_pagebreaks(page_breaks(blocks, usable, first_page_used=2 * lines_height(1) + 10))
+    r = 3
+    for p in prim.itertuples():
+        pts = f"（{fmt(p.points).rstrip('0').rstrip('.')}分）" if p.points else "（只有加分）"
+        label = f"{p.name}{pts}"
+        base, bonus, rank = (frames[k][p.code].to_numpy("int64") for k in ("base", "bonus", "rank"))
+        # The name spans the three rows without a merge (constant-memory writes
+        # go row by row): it heads the first row, the two below stay blank.
+        # The name heads the block's first row, which is as tall as the name needs.
+        heights = [lines_height(text_lines(label, 11, BODY_PT)), lines_height(1), lines_height(1)]
+        for k, (what, values) in enumerate((("基础分", base), ("加分", bonus), ("名次", rank))):
+            ws.set_row(r, heights[k] if heights[k] > lines_height(1) else None)
+            first = k == 0
+            sh.text(r, 0, p.code if first else "", "top_center")
+            sh.text(r, 1, label if first else "", "wrap" if first else "text")
+            sh.text(r, 2, what, "center")
+            for i, v in enumerate(values.tolist()):
+                if what == "名次":
+                    sh.whole(r, 3 + i, v)
+                elif what == "基础分":
+                    sh.figure(r, 3 + i, v, "zero" if not p.points else "full" if v >= p.points else "loss")
+                else:
+                    sh.figure(r, 3 + i, v, "gain" if v else "zero")
+            r += 1
+    ranking = facts.ranking
+    totals = (("基础得分", ranking["base"], "l0_num"), ("加分", ranking["bonus"], "l0_num"),
+              ("综合加分", ranking["extra"], "l0_num"), ("重大扣分", ranking["major"], "l0_num"))
+    for k, (what, values, style) in enumerate(totals):
+        sh.text(r, 0, "", "l0")
+        sh.text(r, 1, "合计" if k == 0 else "", "l0")
+        sh.text(r, 2, what, "l0")
+        for i, v in enumerate(values.tolist()):
+            sh.figure(r, 3 + i, v, style)
+        r += 1
+    sh.text(r, 0, "", "total_text")
+    sh.text(r, 1, "基础得分 + 加分 + 综合加分 − 重大扣分", "total_text")
+    ws.set_row(r, lines_height(2))
+    sh.text(r, 2, "总分", "total_text")
+    for i, (v, g) in enumerate(zip(ranking["total"].tolist(), ranking["grade"].tolist())):
+        sh.figure(r, 3 + i, v, f"total_g{facts.grade_index(g)}")
+    r += 1
+    sh.text(r, 0, "", "l0")
+    sh.text(r, 1, "", "l0")
+    sh.text(r, 2, "总名次", "l0")
+    for i, v in enumerate(ranking["rank"].tolist()):
+        sh.whole(r, 3 + i, v, "l0_rank")
+
+
+def _primary_sheet_by_unit(book: _Book, facts: _Facts) -> None:
+    """Past TRANSPOSE_AT units, one row per unit; split across pages, never shrunk."""
+    sh = book.sheet(SHEETS["primary"], repeat=(2, 3), fit=False, repeat_cols=(0, 1))
     ws = sh.ws
     result = facts.result
     prim = facts.primaries
@@ -572,10 +736,11 @@ def _detail_rows(facts: _Facts):
 
 def _write_detail_row(sh: "_Sheet", r: int, row: tuple, units: list[str]) -> None:
     """One row of _detail_rows at its outline level: code, label, points, then a
-    base and a bonus cell per unit (full marks, losses and bonuses styled apart)."""
+    base and a bonus cell per unit (full marks, losses and bonuses styled apart).
+    The label wraps and the row is as tall as it needs (11.5–11.7 are long)."""
     kind, code, label, points, base, bonus = row
     level = {"l0": 0, "l1": 1, "l2": 2}[kind]
-    sh.ws.set_row(r, None, None, {"level": level} if level else {})
+    sh.fit_row(r, {1: label}, {"level": level} if level else {}, indent={1: 2.5 * level})
     num_style = {"l0": "l0_num", "l1": "l1_num"}.get(kind)
     sh.text(r, 0, code, kind if kind != "l2" else "center")
     sh.text(r, 1, label, kind)
@@ -595,19 +760,27 @@ def _write_detail_row(sh: "_Sheet", r: int, row: tuple, units: list[str]) -> Non
 
 
 def _detail_sheet(book: _Book, facts: _Facts) -> None:
+    """Rows × units, two columns (基础分, 加分) per unit. Printed at 100 %: as many
+    units as fit one A4 landscape page side by side, then the next page, with
+    编号/指标/赋分 and the header repeated."""
     if len(facts.scored) > TRANSPOSE_AT:
         _detail_sheet_by_unit(book, facts)
         return
-    sh = book.sheet(SHEETS["detail"], repeat=(2, 3))
+    sh = book.sheet(SHEETS["detail"], repeat=(2, 3), fit=False, repeat_cols=(0, 2))
     ws = sh.ws
     ws.outline_settings(True, False, True, False)   # summary rows above their detail
     names = facts.scored
-    sh.widths([8, 44, 7])
-    ws.set_column(3, 3 + 2 * len(names) - 1, 7.5)
+    fixed, per_unit = [7, 29, 7], [7, 7]
+    sh.widths(fixed)
+    for k in range(len(names)):
+        sh.widths(per_unit, 3 + 2 * k)
+    per_page = max(1, int((PAGE_WIDTH_PT[True] * 0.98 - printed_width(fixed)) // printed_width(per_unit)))
+    per_page = -(-len(names) // -(-len(names) // per_page)) if names else 1   # pages evenly filled
+    ws.set_v_pagebreaks([3 + 2 * k for k in range(per_page, len(names), per_page)])
     sh.text(0, 0, f"{title_of(facts.scheme)}：得分明细", "title")
-    sh.text(1, 0, "每个单位两列：基础得分（绿色＝满分，红色＝有扣分）和加分（蓝色）；点左侧“−”可折叠到一级、二级指标。"
-                  "综合加分项、重大扣分项列在最后。", "subtitle")
-    ws.set_row(2, 30)
+    sh.banner(1, "每个单位两列：基础得分（绿色＝满分，红色＝有扣分）和加分（蓝色）；点左侧“−”可折叠到一级、二级指标。"
+                  "综合加分项、重大扣分项列在最后。", 2 + 2 * per_page)
+    ws.set_row(2, lines_height(2))
     sh.head(2, ["编号", "指标", "赋分"])
     for k, name in enumerate(names):
         ws.merge_range(2, 3 + 2 * k, 2, 4 + 2 * k, "", book.fmt["head"])
@@ -620,19 +793,31 @@ def _detail_sheet(book: _Book, facts: _Facts) -> None:
     for row in _detail_rows(facts):
         _write_detail_row(sh, r, row, names)
         r += 1
-    ws.set_row(r, None, None, {})
-    sh.text(r, 0, "", "total_text")
-    sh.text(r, 1, "总分（基础得分 + 加分 + 综合加分 − 重大扣分）", "total_text")
-    sh.figure(r, 2, facts.rows["points"].sum(), "total")
+    # Two closing rows that say what they add up: the rows' own base and bonus,
+    # then the total across both columns of each unit.
+    sh.fit_row(r, {1: "基础得分、加分（一至九项各行合计）"})
+    sh.text(r, 0, "", "l0")
+    sh.text(r, 1, "基础得分、加分（一至九项各行合计）", "l0")
+    sh.figure(r, 2, facts.rows["points"].sum(), "l0_num")
     for k, name in enumerate(names):
         rec = facts.cities.loc[name]
-        sh.figure(r, 3 + 2 * k, rec["base"], "total")
-        sh.figure(r, 4 + 2 * k, int(rec["total"]) - int(rec["base"]), "total")
+        sh.figure(r, 3 + 2 * k, rec["base"], "l0_num")
+        sh.figure(r, 4 + 2 * k, rec["bonus"], "l0_num")
+    r += 1
+    label = "总分 = 基础得分 + 加分 + 综合加分 − 重大扣分"
+    sh.fit_row(r, {1: label})
+    sh.text(r, 0, "", "total_text")
+    sh.text(r, 1, label, "total_text")
+    sh.text(r, 2, "", "total_text")
+    for k, name in enumerate(names):
+        rec = facts.cities.loc[name]
+        ws.merge_range(r, 3 + 2 * k, r, 4 + 2 * k, "", book.fmt["total"])
+        sh.figure(r, 3 + 2 * k, rec["total"], f"total_g{facts.grade_index(rec['grade'])}")
 
 
 def _detail_sheet_by_unit(book: _Book, facts: _Facts) -> None:
     """Past TRANSPOSE_AT units, one row per unit: 一级 subtotals, then every row's base and bonus."""
-    sh = book.sheet(SHEETS["detail"], repeat=(2, 3))
+    sh = book.sheet(SHEETS["detail"], repeat=(2, 3), fit=False, repeat_cols=(0, 2))
     ws = sh.ws
     result = facts.result
     rows = facts.rows
@@ -685,61 +870,84 @@ def _detail_sheet_by_unit(book: _Book, facts: _Facts) -> None:
         r += 1
 
 
+AUDIT_HEAD = ["编号", "指标", "依据与计算", "得分变化", "来源（文件 单元格）"]
+
+
+def explanation(rec) -> str:
+    """The audit's one sentence for a reader: kind, the computation (which names
+    its inputs), the result when the sentence does not say it, and any input the
+    sentence leaves out (a 情形说明)."""
+    text = f"{SIDE_ZH.get(rec.side, rec.side)}：{rec.sentence}"
+    if rec.result and rec.result not in rec.sentence:
+        text += f"；{rec.result}"
+    left = [part for part in str(rec.inputs or "").split("；")
+            if "＝" in part and part.split("＝", 1)[1] not in rec.sentence]
+    if left:
+        text += "（另填：" + "；".join(left) + "）"
+    return text
+
+
 def _audit_sheet(book: _Book, facts: _Facts, audit: pd.DataFrame, name: str, with_unit: bool = True) -> None:
+    """One row per deduction or bonus, in few meaningful columns: the unit, the
+    indicator, one wrapped sentence with inputs and computation, the signed
+    change and the source cells. One A4 landscape page wide at 100 %."""
     sh = book.sheet(name, repeat=(2, 2))
     ws = sh.ws
-    unit = facts.unit_word
-    header = ([unit] if with_unit else []) + ["编号", "指标", "类别", "填报内容", "计算过程", "结果", "分值", "依据（文件 单元格）"]
-    widths = ([12] if with_unit else []) + [8, 24, 9, 40, 60, 18, 8, 30]
+    header = ([facts.unit_word] if with_unit else []) + AUDIT_HEAD
+    widths = ([9] if with_unit else []) + [7, 20, 60 if with_unit else 66, 8, 30]
     sh.widths(widths)
     sh.text(0, 0, "扣分、加分依据", "title")
-    sh.text(1, 0, "每一处扣分、加分一行：所填内容、按评分规则的计算过程和来源单元格。可用表头的筛选按钮按单位、编号或类别筛选。"
-            if len(audit) else "没有任何扣分或加分。", "subtitle")
+    sh.banner(1, "每一处扣分、加分一行：所填内容、按评分规则的计算过程和来源单元格；得分变化为负是扣分，为正是加分。"
+            "可用表头的筛选按钮按单位或编号筛选。" if len(audit) else "没有任何扣分或加分。", len(header) - 1)
     sh.head(2, header)
     ws.freeze_panes(3, 2 if with_unit else 1)
     r = 3
     signed = {"deduct": -1, "major": -1, "bonus": 1, "extra": 1}
+    c0 = 1 if with_unit else 0
     for rec in audit.itertuples(index=False):
-        c = 0
+        label = facts.labels.get(rec.code, "")
+        sentence = explanation(rec)
+        sh.fit_row(r, {c0 + 1: label, c0 + 2: sentence, c0 + 4: rec.sources})
         if with_unit:
-            sh.text(r, c, rec.city)
-            c += 1
-        sh.text(r, c, rec.code, "center")
-        sh.text(r, c + 1, facts.labels.get(rec.code, ""), "wrap")
-        sh.text(r, c + 2, SIDE_ZH.get(rec.side, rec.side), "center")
-        sh.text(r, c + 3, rec.inputs, "wrap")
-        sh.text(r, c + 4, rec.sentence, "wrap")
-        sh.text(r, c + 5, rec.result, "wrap")
+            sh.text(r, 0, rec.city, "top")
+        sh.text(r, c0, rec.code, "top_center")
+        sh.text(r, c0 + 1, label, "wrap")
+        sh.text(r, c0 + 2, sentence, "wrap")
         amount = int(rec.amount) * signed.get(rec.side, 1)
-        sh.figure(r, c + 6, amount, "loss" if amount < 0 else "gain")
-        sh.text(r, c + 7, rec.sources, "wrap")
+        sh.figure(r, c0 + 3, amount, "loss" if amount < 0 else "gain")
+        sh.text(r, c0 + 4, rec.sources, "wrap")
         r += 1
     ws.autofilter(2, 0, max(r - 1, 2), len(header) - 1)
 
 
 def _files_sheet(book: _Book, facts: _Facts, only: str | None, name: str) -> None:
-    """Units, files and every problem found; `only`: one unit's part (per-city workbooks)."""
+    """Units, files and every problem found; `only`: one unit's part (per-city workbooks).
+
+    Seven columns shared by the three tables, so the sheet prints one A4 landscape
+    page wide at 100 %; long texts wrap and their rows grow to fit."""
     sh = book.sheet(name, repeat=(2, 2))
     ws = sh.ws
     unit = facts.unit_word
-    sh.widths([16, 26, 12, 10, 10, 12, 16, 60, 26])
+    sh.widths([14, 26, 14, 9, 12, 40, 18])
     sh.text(0, 0, "提交情况", "title")
     units = [only] if only else list(facts.cities.index)
     files = facts.files if not only else facts.files[facts.files["city"] == only]
     findings = facts.findings if not only else facts.findings_by_unit.get(only, [])
     n_err = sum(f.severity == ERROR for f in findings)
-    sh.text(1, 0, f"{len(units)} 个单位，{len(files)} 个文件，发现错误 {n_err} 处、提醒 {len(findings) - n_err} 处。", "subtitle")
+    sh.banner(1, f"{len(units)} 个单位，{len(files)} 个文件，发现错误 {n_err} 处、提醒 {len(findings) - n_err} 处。", 6)
+    ws.set_row(2, lines_height(2))
     sh.head(2, [unit, "文件", "状态", "填报项数", "问题数"])
     ws.freeze_panes(3, 1)
     r = 3
     statuses = facts.cities["status"]
     for u in units:
         status = statuses[u]
-        names = facts.unit_files(u)
-        style = "text" if status == SCORED else "error"
-        sh.text(r, 0, u, style)
-        sh.text(r, 1, "；".join(names) if names else "（无）", style)
-        sh.text(r, 2, UNIT_STATUS_ZH[status], style)
+        names = "；".join(facts.unit_files(u)) or "（无）"
+        bad = status != SCORED
+        sh.fit_row(r, {0: u, 1: names})
+        sh.text(r, 0, u, "error" if bad else "top")
+        sh.text(r, 1, names, "error_wrap" if bad else "wrap")
+        sh.text(r, 2, UNIT_STATUS_ZH[status], "error" if bad else "top")
         n_inputs, n_problems = facts.counts_by_unit.get(u, (0, 0))
         sh.whole(r, 3, n_inputs, "rank")
         sh.whole(r, 4, n_problems, "rank")
@@ -747,7 +955,8 @@ def _files_sheet(book: _Book, facts: _Facts, only: str | None, name: str) -> Non
     r += 1
     sh.text(r, 0, "各文件", "section")
     r += 1
-    sh.head(r, ["文件", unit, "状态", "填报项数", "问题数"])
+    ws.set_row(r, lines_height(2))
+    sh.head(r, [unit, "文件", "状态", "填报项数", "问题数"])
     r += 1
     unit_status = dict(zip(facts.cities.index, facts.cities["status"]))
     for rec in files.itertuples(index=False):
@@ -759,31 +968,38 @@ def _files_sheet(book: _Book, facts: _Facts, only: str | None, name: str) -> Non
         else:
             label = FILE_STATUS_ZH.get(status, status)
         style = "error" if label in ("有错误未计分", "无法读取") else "muted" if label == "已跳过" else "text"
-        sh.text(r, 0, rec.file, style)
-        sh.text(r, 1, rec.city or "—", style)
+        sh.fit_row(r, {0: rec.city, 1: rec.file})
+        sh.text(r, 0, rec.city or "—", style)
+        sh.text(r, 1, rec.file, "error_wrap" if style == "error" else "wrap")
         sh.text(r, 2, label, style)
         sh.whole(r, 3, rec.inputs)
         sh.whole(r, 4, rec.problems)
+        r += 1
+    if facts.folders and not only:
+        text = "已跳过的子文件夹（不计入文件数，其中的工作簿未读取）：" + "、".join(facts.folders)
+        sh.fit_row(r, {0: text}, span={0: 6})
+        ws.merge_range(r, 0, r, 6, "", book.fmt["note"])
+        sh.text(r, 0, text, "note")
         r += 1
     r += 1
     sh.text(r, 0, "发现的问题" if findings else "没有发现问题。", "section")
     r += 1
     if not findings:
         return
-    sh.head(r, ["级别", "文件", "工作表", "单元格", "单位", "编号", "填的内容", "说明", "应为"])
+    sh.head(r, ["级别", "文件", "单元格", "编号", "填的内容", "说明", "应为"])
     r += 1
     order = {ERROR: 0, WARNING: 1, INFO: 2}
     for f in sorted(findings, key=lambda f: (order.get(f.severity, 3), f.file, f.sheet, _cell_key(f.cell))):
         err = f.severity == ERROR
-        sh.text(r, 0, SEVERITY_ZH.get(f.severity, f.severity), "error" if err else "text")
-        sh.text(r, 1, f.file)
-        sh.text(r, 2, f.sheet)
-        sh.text(r, 3, f.cell, "center")
-        sh.text(r, 4, f.city)
-        sh.text(r, 5, f.input, "center")
-        sh.text(r, 6, f.value)
-        sh.text(r, 7, f.message_zh, "error_wrap" if err else "wrap")
-        sh.text(r, 8, f.expected, "wrap")
+        where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else f.sheet or f.cell
+        sh.fit_row(r, {1: f.file or f.city, 2: where, 4: f.value, 5: f.message_zh, 6: f.expected})
+        sh.text(r, 0, SEVERITY_ZH.get(f.severity, f.severity), "error" if err else "top")
+        sh.text(r, 1, f.file or f.city, "wrap")
+        sh.text(r, 2, where, "wrap")
+        sh.text(r, 3, f.input, "top_center")
+        sh.text(r, 4, f.value, "wrap")
+        sh.text(r, 5, f.message_zh, "error_wrap" if err else "wrap")
+        sh.text(r, 6, f.expected, "wrap")
         r += 1
 
 
@@ -792,43 +1008,67 @@ def _cell_key(cell: str) -> tuple[int, str]:
     return (int(m.group(2)), m.group(1)) if m else (0, cell or "")
 
 
-def _about_sheet(book: _Book, facts: _Facts) -> None:
+def _about_sheet(book: _Book, facts: _Facts, changes=None) -> None:
+    """For the reader: what was assessed and how the figures are made; no file
+    formats, hashes or program names beyond the tool's own (see 文件校验)."""
     sh = book.sheet(SHEETS["about"], landscape=False)
     result = facts.result
     settings = result.settings
     scheme = facts.scheme
-    sh.widths([16, 90])
+    sh.widths([14, 78])
     sh.text(0, 0, "说明", "title")
     rules = result.rules
     sub = result.submissions
+    if changes is None:
+        compared = "本次为首次生成（没有上次结果可比较）。"
+    elif changes.empty:
+        compared = "与上次结果相比没有变化：各单位的状态、得分、名次、等次和填报值都与上次相同。"
+    else:
+        compared = f"与上次结果相比有 {len(changes.changed_cities())} 个单位有变化，见“{SHEETS['changes']}”表。"
     lines = [
-        ("考核方案", f"《{scheme.name}》（{Path(str(scheme.source)).name}，工作表“{scheme.sheet}”）"),
+        ("考核方案", f"《{scheme.name}》"),
         ("评分规则", f"{rules.name}（{rules.year}年）" if rules else "—"),
-        ("被考核单位", f"{len(result.roster.units)} 个：{result.roster.source}"),
+        ("被考核单位", f"{len(result.roster.units)} 个：{'、'.join(result.roster.units)}"),
         ("计分", "各项得分精确到 0.01 分。比率类扣分按四舍五入保留两位小数后计入；二级、一级指标小计和总分是各行得分之和，"
                  "不再舍入，因此表中每个合计都可以用手工相加核对。每行扣分不超过本行赋分（或规则规定的扣分上限），加分不超过加分上限。"),
-        ("总分", "总分 = 基础得分 + 加分 + 综合加分 − 重大扣分。基础得分满分 100 分。"),
+        ("总分", "总分 = 基础得分 + 加分 + 综合加分 − 重大扣分。基础得分满分 100 分；表中重大扣分列出的是扣减的分数（正数）。"),
         ("排名", f"按总分从高到低排名；{RANKINGS[settings.ranking][1]}。一级指标名次按该指标基础得分与加分之和排名。"),
-        ("等次", settings.describe_grades()),
+        ("等次", settings.describe_grades() + "。“总排名”表中总分和等次的底色表示等次。"),
         ("未计分单位", "未提交填报表或填报数据有错误的单位不计分、不排名，原因见“总排名”“提交情况”表；改正后重新运行即可。"),
-        ("依据", "每一处扣分、加分的计算过程和来源单元格见“扣分加分依据”表；评分规则的逐条说明见项目文档 docs/scoring-rules.md。"),
-        ("生成工具", f"assess-xlsx {__version__}"),
-        ("生成日期", f"{book.created:%Y年%m月%d日}"),
+        ("依据", "每一处扣分、加分的填报内容、计算过程和来源单元格见“扣分加分依据”表。"),
+        ("变化", compared),
         ("交回文件夹", Path(str(sub.folder)).name if sub is not None else "—"),
+        ("生成日期", f"{book.created:%Y年%m月%d日}"),
+        ("生成工具", f"assess-xlsx {__version__}；所读文件的校验值见“{SHEETS['checksums']}”表"),
     ]
     r = 2
     for key, value in lines:
+        sh.fit_row(r, {1: value})
         sh.text(r, 0, key, "key")
         sh.text(r, 1, value, "wrap")
         r += 1
+
+
+def _checksums_sheet(book: _Book, facts: _Facts) -> None:
+    """Each file read with its SHA-256, to tell later whether it was changed: last, for the record."""
+    sh = book.sheet(SHEETS["checksums"])
+    result = facts.result
+    sh.widths([34, 10, 70])
+    sh.text(0, 0, "文件校验", "title")
+    sh.banner(1, "所读文件的 SHA-256 校验值：文件改动过，校验值就不同。", 2)
+    sh.head(2, ["文件", "类别", "SHA-256"])
+    r = 3
+    scheme_file = Path(str(facts.scheme.source)).name
+    sh.text(r, 0, scheme_file)
+    sh.text(r, 1, "考核方案")
+    sh.text(r, 2, f"工作表“{facts.scheme.sheet}”", "muted")
     r += 1
-    sh.text(r, 0, "交回的文件（SHA-256 可用于核对文件是否被改动过）", "section")
-    r += 1
-    sh.head(r, ["文件", "SHA-256"])
-    r += 1
-    for rec in facts.files.itertuples(index=False):
-        sh.text(r, 0, rec.file)
-        sh.text(r, 1, rec.sha256 or "（已跳过，未读取）", "text" if rec.sha256 else "muted")
+    for rec in facts.all_files.itertuples(index=False):
+        skipped = not rec.sha256
+        sh.fit_row(r, {0: rec.file})
+        sh.text(r, 0, rec.file, "wrap")
+        sh.text(r, 1, "子文件夹" if rec.file in facts.folders else "交回文件", "top")
+        sh.text(r, 2, "（已跳过，未读取）" if skipped else rec.sha256, "muted" if skipped else "top")
         r += 1
 
 
@@ -850,45 +1090,53 @@ def _snapshot_sheet(book: _Book, result) -> None:
 def _build_city(facts: _Facts, unit: str, path: str, created: datetime) -> None:
     result = facts.result
     book = _Book(path, created, f"{title_of(facts.scheme)}：{unit}")
-    sh = book.sheet(PER_CITY_SHEETS["summary"], repeat=(8, 8), landscape=False)
+    head_row = 10        # the detail table's header, below seven key figures
+    sh = book.sheet(PER_CITY_SHEETS["summary"], repeat=(head_row, head_row), landscape=False)
     ws = sh.ws
     rec = facts.cities.loc[unit]
     scored = rec["status"] == SCORED
-    sh.widths([8, 46, 9, 10, 10, 9])
+    sh.widths([8, 44, 8, 10, 10, 8])
     sh.text(0, 0, f"{title_of(facts.scheme)}：{unit}", "title")
-    sh.text(1, 0, f"考核方案：《{facts.scheme.name}》　生成日期：{book.created:%Y年%m月%d日}", "subtitle")
+    sh.banner(1, f"考核方案：《{facts.scheme.name}》　生成日期：{book.created:%Y年%m月%d日}", 5)
     n = len(facts.scored)
     if scored:
+        g = facts.grade_index(rec["grade"])
         facts_rows = [
-            ("名次", f"第 {int(rec['rank'])} 名（共 {n} 个单位参加排名）", None),
-            ("总分", None, rec["total"]),
-            ("等次", rec["grade"], None),
-            ("基础得分", None, rec["base"]),
-            ("加分 / 综合加分 / 重大扣分", f"{fmt(rec['bonus'])} / {fmt(rec['extra'])} / −{fmt(rec['major'])}", None),
+            ("名次", f"第 {int(rec['rank'])} 名（共 {n} 个单位参加排名）", None, "text"),
+            ("总分", None, rec["total"], f"total_g{g}"),
+            ("等次", rec["grade"], None, f"grade_g{g}"),
+            ("基础得分", None, rec["base"], "num"),
+            ("加分", None, rec["bonus"], "num"),
+            ("综合加分", None, rec["extra"], "num"),
+            # Positive, as subtracted in 总分 = 基础得分 + 加分 + 综合加分 − 重大扣分.
+            ("重大扣分", None, rec["major"], "num"),
         ]
     else:
-        facts_rows = [("状态", UNIT_STATUS_ZH[rec["status"]], None), ("原因", facts.reason_zh(unit), None),
-                      ("", "", None), ("", "", None), ("", "", None)]
-    for k, (key, text, figure) in enumerate(facts_rows):
+        facts_rows = [("状态", UNIT_STATUS_ZH[rec["status"]], None, "error"),
+                      ("原因", facts.reason_zh(unit), None, "error_wrap")] + [("", "", None, "text")] * 5
+    for k, (key, text, figure, style) in enumerate(facts_rows):
         r = 2 + k
+        if figure is None and text:
+            sh.fit_row(r, {2: text}, span={2: 5})
         ws.merge_range(r, 0, r, 1, "", book.fmt["key"])
         sh.text(r, 0, key, "key")
-        ws.merge_range(r, 2, r, 5, "", book.fmt["text"])
+        ws.merge_range(r, 2, r, 5, "", book.fmt[style])
         if figure is not None:
-            sh.figure(r, 2, figure, "total")
+            sh.figure(r, 2, figure, style)
         else:
-            sh.text(r, 2, text, "error_wrap" if not scored else "text")
-    sh.text(7, 0, "各项得分" if scored else "", "section")
+            sh.text(r, 2, text, style)
+    if scored:
+        sh.text(head_row - 1, 0, "各项得分（总分 = 基础得分 + 加分 + 综合加分 − 重大扣分）", "section")
     if not scored:
         _audit_sheet(book, facts, facts.result.audit.iloc[0:0], PER_CITY_SHEETS["audit"], with_unit=False)
         _files_sheet(book, facts, unit, PER_CITY_SHEETS["files"])
         book.close()
         return
-    sh.head(8, ["编号", "指标", "赋分", "基础得分", "加分", "名次"])
-    ws.freeze_panes(9, 2)
+    sh.head(head_row, ["编号", "指标", "赋分", "基础得分", "加分", "名次"])
+    ws.freeze_panes(head_row + 1, 2)
     ws.outline_settings(True, False, True, False)
     prim_rank = result.primary["rank"]
-    r = 9
+    r = head_row + 1
     for row in _detail_rows(facts):
         kind, code = row[0], row[1]
         _write_detail_row(sh, r, row, [unit])
@@ -897,11 +1145,19 @@ def _build_city(facts: _Facts, unit: str, path: str, created: datetime) -> None:
         else:
             sh.text(r, 5, "", "text" if kind == "l2" else kind)
         r += 1
+    sh.text(r, 0, "", "l0")
+    sh.text(r, 1, "基础得分、加分（一至九项各行合计）", "l0")
+    sh.figure(r, 2, facts.rows["points"].sum(), "l0_num")
+    sh.figure(r, 3, rec["base"], "l0_num")
+    sh.figure(r, 4, rec["bonus"], "l0_num")
+    sh.text(r, 5, "", "l0")
+    r += 1
+    # The total spans 基础得分 and 加分, under its own label: not read as a base figure.
     sh.text(r, 0, "", "total_text")
-    sh.text(r, 1, "总分", "total_text")
-    sh.figure(r, 2, facts.rows["points"].sum(), "total")
-    sh.figure(r, 3, rec["total"], "total")
-    sh.text(r, 4, "", "total_text")
+    sh.text(r, 1, "总分 = 基础得分 + 加分 + 综合加分 − 重大扣分", "total_text")
+    sh.text(r, 2, "", "total_text")
+    ws.merge_range(r, 3, r, 4, "", book.fmt["total"])
+    sh.figure(r, 3, rec["total"], f"total_g{facts.grade_index(rec['grade'])}")
     sh.whole(r, 5, rec["rank"], "l0_rank")
     audit = facts.result.audit
     _audit_sheet(book, facts, audit[audit["city"] == unit], PER_CITY_SHEETS["audit"], with_unit=False)
