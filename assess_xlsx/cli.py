@@ -191,7 +191,8 @@ _ROSTER_HELP = "单位名单文件（UTF-8，每行一个单位） / roster file
 @rules_option
 @click.option("--city", default=None, help="预先填好被考核单位 / fill in the unit's name")
 @click.option("--roster", "roster_path", type=click.Path(exists=True, dir_okay=False), default=None, help=_ROSTER_HELP)
-def template_command(output, scheme_path, rules_path, city, roster_path):
+@click.option("--force", is_flag=True, help="覆盖已有的同名文件 / overwrite an existing file")
+def template_command(output, scheme_path, rules_path, city, roster_path, force):
     """生成填报模板 / Write the fill-in workbook.
 
     One row per input of the scheme, with its 编号 and a 填报值 cell checked
@@ -201,6 +202,7 @@ def template_command(output, scheme_path, rules_path, city, roster_path):
     Example:
         assess-xlsx template -o templates/scoresheet_template.xlsx
         assess-xlsx template --city 太原市
+        assess-xlsx template --city 太原市 --force
     """
     from .roster import match_unit
     from .template import write_template
@@ -215,6 +217,11 @@ def template_command(output, scheme_path, rules_path, city, roster_path):
         city = unit
     scheme = load_scheme_or_fail(scheme_path, rules_path)
     output = output or f"{city or ''}政务公开考核填报表.xlsx"
+    if city is not None and not force and Path(output).exists():
+        # A unit's form may already be filled in: never replace it unasked.
+        raise Trouble(
+            f"文件已存在，未覆盖：{output} / the file exists and was not overwritten: {output}\n"
+            "提示 / hint：用 -o 另取文件名，或加 --force 覆盖 / pass -o with another name, or --force to overwrite")
     path = write_template(scheme, output, roster=roster, city=city)
     n = len(scheme.rules.inputs)
     click.echo(f"已生成 / written：{path}（{n} 项填报内容 / {n} inputs）")

@@ -33,7 +33,7 @@ from .textcol import _join, _s, _short
 RANKINGS = {
     # Equal totals share a rank; "competition" skips after a tie (1, 2, 2, 4:
     # what Excel's RANK gives), "dense" does not (中国式排名 1, 2, 2, 3).
-    "competition": ("min", "并列名次后跳过名次（1、2、2、4，同 Excel 的 RANK）",
+    "competition": ("min", "并列名次后跳过名次（1、2、2、4）",
                     "ties share a rank and the next rank is skipped (1, 2, 2, 4)"),
     "dense": ("dense", "中国式排名：并列名次后不跳过（1、2、2、3）",
               "Chinese ranking: ties share a rank, none skipped (1, 2, 2, 3)"),

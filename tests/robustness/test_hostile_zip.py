@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.server
 import io
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -289,6 +290,9 @@ def test_a_used_range_without_values_is_read(case, change):
     clean = case.clean_bytes(SPOILT)
     part = sheet_part(clean, "填报表")
     sheet = zip_parts(clean)[part]
+    if change[0].startswith(b"<dimension"):
+        # The writer's own spelling of the used range (with or without a space before />).
+        sheet = re.sub(rb'<dimension ref="A1:K106"\s*/>', change[0], sheet)
     assert change[0] in sheet
     case.drop(SPOILT)
     case.write(NAME, rezip(clean, {part: sheet.replace(*change)}))
