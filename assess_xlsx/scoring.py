@@ -303,11 +303,14 @@ def _reasons(roster: Roster, rejected: set, missing: set, submissions) -> list[s
         if unit in missing:
             out.append("未提交填报表 / no workbook received")
         elif unit in rejected:
-            found = errors.get(unit, [])
+            found = errors.get(unit, [])   # in place order: the first is the one `check` lists first
             first = found[0].message if found else ""
+            more = len(found) - 1
             out.append(
                 f"填报数据有 {len(found)} 处错误，未计分、未排名 / {len(found)} error(s) in the data; not scored or ranked"
                 + (f"。首个 / first：{first}" if first else "")
+                + (f"。另有 {more} 处，运行 assess-xlsx check 可列出全部 / {more} more: assess-xlsx check lists them all"
+                   if more > 0 else "")
             )
         else:
             out.append("")

@@ -27,7 +27,7 @@ from .figures import fmt_short
 from .intake.contract import CODE_HEADER, GUIDE_SHEET, LIST_SHEET, SHEET_NAME, UNIT_LABEL, VALUE_HEADER
 from .labels import ITEM_SIDE_ZH
 from .roster import DEFAULT_ROSTER, Roster
-from .rules.inputs import requirement, validation
+from .rules.inputs import YESNO_ALSO, requirement, validation
 from .rules.model import InputSpec, RuleBook
 from .textfit import lines_height, page_breaks, text_lines
 from .xlsx import Book, Checked, atomic_write, template_formats
@@ -328,8 +328,9 @@ GUIDE_TEXT = (
      "只在“填报值”列的黄色单元格中填写；每行的“填报内容”说明要填什么，“填写要求”说明怎么填。"
      "鼠标选中单元格时也会出现提示。"),
     ("各类填报值的写法",
-     "是/否：从下拉列表选“是”或“否”。\n"
-     "数量（件、项、条、次、起等）：填整数，没有的填0，不要留空。\n"
+     "是/否：从下拉列表选“是”或“否”；也接受" + YESNO_ALSO + "，核对结果中会注明按“是”或“否”计；"
+     "不接受 1/0、“是的”“没有”“对”等其他写法。\n"
+     "数量（件、项、条、次、起等）：填整数，没有的填0，不要留空（填“无”按0计，核对结果中会注明）。\n"
      "百分数：填数字，如权重4.5%填 4.5 或 4.5%。\n"
      "分值：填数字，最多两位小数，不超过本行赋分。\n"
      "名次：填正整数，如第52名填 52。\n"

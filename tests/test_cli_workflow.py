@@ -114,7 +114,7 @@ def test_output_inside_inbox_refused(tmp_path):
     inbox = copy_samples(tmp_path, {"太原市.xlsx"})
     result = score(inbox, "-o", inbox / "r.xlsx")
     assert result.exit_code == 2
-    assert result.output.startswith(f"Error: 输出文件不能放在交回文件夹中（{inbox / 'r.xlsx'}）")
+    assert result.output.startswith(f"错误 / Error: 输出文件不能放在交回文件夹中（{inbox / 'r.xlsx'}）")
     assert not (inbox / "r.xlsx").exists()
 
 
@@ -123,7 +123,7 @@ def test_strict_writes_nothing_when_a_city_is_missing(tmp_path):
     result = score(inbox, "--strict")
     assert result.exit_code == 1
     assert result.output.splitlines()[-2:] == [
-        "Error: 有单位未计分，按 --strict 未写出任何结果 / some units were not scored; with --strict nothing was written",
+        "错误 / Error: 有单位未计分，按 --strict 未写出任何结果 / some units were not scored; with --strict nothing was written",
         "提示 / hint：运行 assess-xlsx check 查看问题，改正后重新评分 / run assess-xlsx check to see the problems",
     ]
     assert not (tmp_path / "考核结果.xlsx").exists()
@@ -153,7 +153,7 @@ def test_read_only_output_fails_and_keeps_it(tmp_path):
     try:
         result = score(inbox)
         assert result.exit_code == 2
-        assert f"Error: 输出文件为只读，未覆盖：{out}" in result.output
+        assert f"错误 / Error: 输出文件为只读，未覆盖：{out}" in result.output
         assert out.read_bytes() == b"old"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["交回", "考核结果.xlsx"]
     finally:
@@ -164,7 +164,7 @@ def test_output_folder_missing(tmp_path):
     inbox = copy_samples(tmp_path, {"太原市.xlsx"})
     result = score(inbox, "-o", tmp_path / "没有这个文件夹" / "r.xlsx")
     assert result.exit_code == 2
-    assert f"Error: 输出文件夹不存在：{tmp_path / '没有这个文件夹'}" in result.output
+    assert f"错误 / Error: 输出文件夹不存在：{tmp_path / '没有这个文件夹'}" in result.output
 
 
 # --------------------------------------------------------------------------- watch

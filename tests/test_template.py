@@ -276,7 +276,7 @@ def test_template_for_a_city_never_overwrites_unasked(tmp_path):
         result = runner.invoke(cli, ["template", "--city", "太原市"])
         assert result.exit_code == 2
         assert result.output == (
-            f"Error: 文件已存在，未覆盖：{name} / the file exists and was not overwritten: {name}\n"
+            f"错误 / Error: 文件已存在，未覆盖：{name} / the file exists and was not overwritten: {name}\n"
             "提示 / hint：用 -o 另取文件名，或加 --force 覆盖 / pass -o with another name, or --force to overwrite\n")
         assert Path(name).read_bytes() == "已填写".encode()
         result = runner.invoke(cli, ["template", "--city", "太原市", "--force"])

@@ -110,7 +110,7 @@ def files_sheet(book: Book, facts: Facts, only: str | None, name: str) -> None:
             label = STATUS_ZH[REJECTED]
         else:
             label = FILE_STATUS_ZH.get(status, status)
-        style = "error" if label in (STATUS_ZH[REJECTED], FILE_STATUS_ZH["unreadable"]) else "muted" if label == FILE_STATUS_ZH["skipped"] else "text"
+        style = "error" if label in (STATUS_ZH[REJECTED], FILE_STATUS_ZH["unreadable"], FILE_STATUS_ZH["held"]) else "muted" if label == FILE_STATUS_ZH["skipped"] else "text"
         sh.fit_row(r, {0: rec.city, 1: rec.file})
         sh.text(r, 0, rec.city or "—", style)
         sh.text(r, 1, rec.file, "error_wrap" if style == "error" else "wrap")
