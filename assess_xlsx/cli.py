@@ -391,7 +391,7 @@ def check_lines(sub, rules=None) -> list[str]:
             lines.append(f"{rec.file}：{unit}，读取 {rec.inputs} 项，问题 {rec.problems} 个 / {rec.inputs} inputs read, {rec.problems} problem(s)")
     if not len(sub.files):
         lines.append("文件夹中没有文件 / the folder holds no file")
-    if total is not None and any(rec.status == "read" and rec.inputs < total for rec in sub.files.itertuples(index=False)):
+    if total is not None and any(rec.status in ("read", "rejected") and rec.inputs < total for rec in sub.files.itertuples(index=False)):
         # 88 read of the template's 90: the optional notes left blank are not values.
         lines.append(f"（读取的项数只计已填写的单元格：模板共 {total} 项，其中 {notes} 项情形说明只在对应分值大于0时填写，未填不计 / "
                      f"only filled cells are counted: of the template's {total} inputs, {notes} notes are filled "
