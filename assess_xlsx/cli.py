@@ -13,7 +13,6 @@ be written: nothing done).
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING
 import click
 
 from . import __version__
+from .clickzh import ZhContext, show_usage_error
 from .errors import AssessError, RosterError, RunError, SchemeError, TemplateError
 from .labels import (FILE_STATUS_ZH, MISSING, NOT_FORM_EN, NOT_FORM_ZH, REJECTED, SCORED, STATUS_ZH, UNIT_UNKNOWN_EN,
                      UNIT_UNKNOWN_ZH)
@@ -41,84 +41,12 @@ class Problems(click.ClickException):
     exit_code = 1
 
 
-# --------------------------------------------------------------------------- click in Chinese with English
-# click's own words (usage errors, help headings) in the house style: Chinese,
-# then the English click wrote. Matched on click's English text, which its
-# gettext catalogue leaves as is when no translation is installed.
-
-_CLICK_ZH = (
-    (r"(?:Directory|File|Path) '(.*)' does not exist\.", "“{0}”不存在"),
-    (r"(?:Directory|File|Path) '(.*)' is a file\.", "“{0}”是文件，应为文件夹"),
-    (r"(?:Directory|File|Path) '(.*)' is a directory\.", "“{0}”是文件夹，应为文件"),
-    (r"(?:Directory|File|Path) '(.*)' is not readable\.", "“{0}”无法读取（没有权限）"),
-    (r"(?:Directory|File|Path) '(.*)' is not writable\.", "“{0}”无法写入（没有权限）"),
-    (r"Missing argument '(.*)'\.", "缺少参数 {0}"),
-    (r"Missing option '(.*)'\.", "缺少选项 {0}"),
-    (r"No such option '(.*)'\. Did you mean '(.*)'\?", "没有选项 {0}，是否要用 {1}？"),
-    (r"No such option '(.*)'\.(?: \(.*\))?", "没有选项 {0}"),
-    (r"No such command '(.*)'\. Did you mean '(.*)'\?", "没有命令“{0}”，是否要用“{1}”？"),
-    (r"No such command '(.*)'\.", "没有命令“{0}”（可用：template、check、score、watch、scheme）"),
-    (r"Option '(.*)' requires an argument\.", "选项 {0} 后面要跟一个值"),
-    (r"Option '(.*)' does not take a value\.", "选项 {0} 不带值"),
-    (r"'(.*)' is not one of (.*)\.", "“{0}”不是可选值之一：{1}"),
-    (r"'(.*)' is not a valid (?:float|integer)\.", "“{0}”不是数字"),
-    (r"(.*) is not in the range (.*)\.", "{0} 超出范围 {1}"),
-    (r"Got unexpected extra arguments? \((.*)\)", "多余的参数：{0}"),
-    (r"Missing command\.", "缺少命令（template、check、score、watch、scheme）"),
-)
-_PARAM = re.compile(r"Invalid value for (.+?): (.*)", re.S)
-
-
-def click_message_zh(message: str) -> str:
-    """click's English message with the Chinese before it ("中文 / English")."""
-    head = ""
-    m = _PARAM.fullmatch(message)
-    body = message
-    if m:
-        head, body = f"{m.group(1)} 的值无效：", m.group(2)
-    for pattern, zh in _CLICK_ZH:
-        found = re.fullmatch(pattern, body, re.S)
-        if found:
-            return f"{head}{zh.format(*[g or '' for g in found.groups()])} / {message}"
-    return f"{head or '命令行用法有误：'}{body} / {message}" if head else f"命令行用法有误 / {message}"
-
-
-class _Formatter(click.HelpFormatter):
-    HEADINGS = {"Options": "选项 / Options", "Commands": "命令 / Commands", "Arguments": "参数 / Arguments"}
-    OWN = {"Show this message and exit.": "显示本帮助并退出 / Show this message and exit.",
-           "Show the version and exit.": "显示版本号并退出 / Show the version and exit."}
-
-    def write_usage(self, prog, args="", prefix=None):
-        super().write_usage(prog, args, "用法 / Usage: " if prefix is None else prefix)
-
-    def write_heading(self, heading):
-        super().write_heading(self.HEADINGS.get(heading, heading))
-
-    def write_dl(self, rows, *args, **kwargs):
-        super().write_dl([(k, self.OWN.get(v, v)) for k, v in rows], *args, **kwargs)
-
-
-class _Context(click.Context):
-    formatter_class = _Formatter
-
-
-def _show_usage_error(exc: click.UsageError) -> None:
-    ctx = exc.ctx
-    if ctx is not None:
-        click.echo(ctx.get_usage(), err=True)
-        if ctx.command.get_help_option(ctx) is not None:
-            command = ctx.command_path
-            click.echo(f"运行 / Try '{command} --help' 查看帮助 / for help.", err=True)
-        click.echo("", err=True)
-    click.echo(f"错误 / Error: {click_message_zh(exc.format_message())}", err=True)
-
-
 class _Command(click.Command):
-    context_class = _Context
+    context_class = ZhContext
 
 
 class _Group(click.Group):
-    context_class = _Context
+    context_class = ZhContext
     command_class = _Command
 
     def invoke(self, ctx):
@@ -137,7 +65,7 @@ class _Group(click.Group):
             if type(exc).__name__ == "NoArgsIsHelpError":   # no command: the help itself (click ≥ 8.2)
                 exc.show()
             else:
-                _show_usage_error(exc)
+                show_usage_error(exc)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
             click.echo(f"错误 / Error: {exc.format_message()}", err=True)
@@ -221,7 +149,9 @@ RULES_HINT = (
 scheme_option = click.option(
     "--scheme", "scheme_path", default=None,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="考核方案表（默认：内置2022年表） / the scheme table (default: the built-in 2022 table)",
+    help="考核方案表：工作簿或 Word 文件（.docx；.doc、.wps 需 LibreOffice）（默认：内置2022年表） / "
+         "the scheme table: a workbook or a Word file (.docx; .doc and .wps need LibreOffice) "
+         "(default: the built-in 2022 table)",
 )
 rules_option = click.option(
     "--rules", "rules_path", default=None,
@@ -269,9 +199,11 @@ def _fail_unless_usable(scheme: Scheme, error: type[click.ClickException]) -> No
 def scheme_command(table: Path | None, rules_path: Path | None, as_json: bool):
     """显示考核方案的结构并检查 / show the scheme's structure and check it.
 
-    读取 TABLE（默认：内置的2022年表）：列出各一级指标及其分值、考核行和分页标注，基础分合计、只有加分的行、综合加分项/重大扣分项，原文数字与评分规则不同之处，以及各项检查的结果。表格未通过检查时退出码为1，无法读取时为2。
+    读取 TABLE（默认：内置的2022年表；可为工作簿，也可直接读取 Word 附件 .docx，.doc 和 .wps 需已安装 LibreOffice）：列出各一级指标及其分值、考核行和分页标注，基础分合计、只有加分的行、综合加分项/重大扣分项，原文数字与评分规则不同之处，以及各项检查的结果。表格未通过检查时退出码为1，无法读取时为2。
 
-    Reads TABLE (default: the built-in 2022 table): each 一级指标 with its
+    Reads TABLE (default: the built-in 2022 table), a workbook or the Word
+    attachment itself (.docx; .doc and .wps through LibreOffice, when it is
+    installed): each 一级指标 with its
     points, rows and page fragments, the base total, the bonus-only rows, the
     综合加分项/重大扣分项, where the rule text's figures differ from the rules,
     and the result of the checks. Exit code 1 when the table fails a check,
@@ -281,6 +213,7 @@ def scheme_command(table: Path | None, rules_path: Path | None, as_json: bool):
     Example:
         assess-xlsx scheme
         assess-xlsx scheme 考核方案.xlsx --json
+        assess-xlsx scheme 附件-任务分解表.docx
     """
     from .export import describe_scheme, scheme_as_dict
 
@@ -696,3 +629,79 @@ def watch_line(run) -> str:
         change = f"，{n} 个单位有变化 / {n} unit(s) changed"
     return (f"{STATUS_ZH[SCORED]} {scored}，{STATUS_ZH[REJECTED]} {rejected}，{STATUS_ZH[MISSING]} {missing}{change} / "
             f"{scored} scored, {rejected} rejected, {missing} missing → {run.output}")
+
+
+# --------------------------------------------------------------------------- rules
+
+@cli.group("rules", cls=_Group)
+def rules_group():
+    """评分规则文件 / the rules file.
+
+    \b
+    Example:
+        assess-xlsx rules draft 附件-任务分解表.docx -o rules-2023.toml
+    """
+
+
+@rules_group.command("draft")
+@click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="规则文件（默认：考核方案旁的“[表名]-评分规则.toml”） / the rules file to write "
+                   "(default: [table]-评分规则.toml beside the table)")
+@click.option("--json", "as_json", is_flag=True, help="以JSON输出草拟结果 / print the draft as JSON")
+def rules_draft_command(table: Path, output: Path | None, as_json: bool):
+    """按考核方案原文草拟评分规则 / Draft the rules from the table's text.
+
+    读取 TABLE（工作簿，或 Word 附件 .docx；.doc 和 .wps 需 LibreOffice），按原文草拟每行的扣分标准、加分标准和每条综合加分项/重大扣分项，写出评分规则文件（TOML，与内置规则同一格式），并在旁边写出核对表“评分规则核对表.xlsx”：每行原文与草拟规则的白话说明及状态（已识别 / 需确认 / 未能识别）。需要人工查看的行各显示一行；标为“未能识别”的行留有“待填写”，写好之前规则文件不能使用。全部已识别时退出码为0，有行需人工确认时为1，无法读取表格或无法写出文件时为2。
+
+    Reads TABLE (a workbook, or the Word attachment: .docx; .doc and .wps
+    through LibreOffice), drafts every row's 扣分标准 and 加分标准 and every
+    综合加分项/重大扣分项 clause, and writes the rules file (TOML, in the
+    format of the built-in rules) and beside it the review workbook
+    评分规则核对表.xlsx: each row's text beside the drafted rule in plain words
+    and its status, 已识别 / 需确认 / 未能识别. Prints one line per row a
+    person must look at. A row marked 未能识别 holds a 待填写 placeholder: the
+    rules file cannot be used until it is written. Exit code 0 when every row
+    is 已识别, 1 when some need a person, 2 when the table cannot be read or
+    the files cannot be written.
+
+    \b
+    Example:
+        assess-xlsx rules draft 附件-任务分解表.docx -o rules-2023.toml
+        assess-xlsx rules draft 新方案.xlsx --json
+    """
+    from .review import REVIEW_NAME, write_review
+    from .rules.drafting import draft_table
+    from .xlsx import stage
+
+    scheme = _read_scheme(table)
+    if scheme.report.errors:
+        raise Trouble(_scheme_failure(scheme.report.errors, scheme.source, SCHEME_HINT))
+    draft = draft_table(scheme)
+    output = output if output is not None else table.with_name(f"{table.stem}-评分规则.toml")
+    review = output.with_name(REVIEW_NAME)
+    text = draft.to_toml()
+
+    def write_rules(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+
+    # Both files or neither: the rules are put in place only once the review is written.
+    staged = stage(output, write_rules)
+    try:
+        write_review(draft, review)
+    except BaseException:
+        staged.discard()
+        raise
+    staged.commit()
+    flagged = draft.flagged()
+    if as_json:
+        click.echo(json.dumps(draft.as_json(), ensure_ascii=False, indent=2))
+    else:
+        for e in flagged:
+            click.echo(f"{e.code} {e.status}：{'；'.join(e.reasons)}")
+        counts = "，".join(f"{k} {v}" for k, v in draft.counts().items())
+        click.echo(f"草拟 / drafted：{len(draft.rows)} 行、{len(draft.items)} 项（{counts}）→ {output}，{review}")
+    if flagged:
+        raise Problems(f"{len(flagged)} 行（项）需要人工核对，见 {review.name} / "
+                       f"{len(flagged)} row(s) need a person: see {review.name}")

@@ -37,6 +37,17 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "{input} 原文“{value}”与评分规则（{expected}）不同：{note}",
         "{input}: the text's “{value}” differs from the rule ({expected})",
     ),
+    # the scheme as a Word attachment (word.py)
+    "scheme-word-too-large": (ERROR, "Word 文件过大（{value}），超过读取上限 {expected}", "the Word file is too large ({value}); the limit is {expected}"),
+    "scheme-word-empty": (ERROR, "Word 文件是空的（0字节），无法读取", "the Word file is empty (0 bytes)"),
+    "scheme-word-encrypted": (ERROR, "Word 文件设有打开密码，无法读取；请去掉密码后另存为 .docx", "the Word file is password-protected; remove the password and save it as .docx"),
+    "scheme-word-truncated": (ERROR, "Word 文件不完整（压缩包缺少结尾，可能未下载或复制完），无法读取；请重新下载或保存", "the Word file is incomplete (the zip archive has no end; the download or copy did not finish); download or save it again"),
+    "scheme-word-zip-bomb": (ERROR, "Word 文件解压后过大或压缩记录异常（{note}），疑似“压缩炸弹”，已拒绝读取；应为{expected}", "the Word file expands too far or its zip records are inconsistent ({note}); refused as a possible zip bomb; expected {expected}"),
+    "scheme-word-dtd": (ERROR, "Word 文件的 {note} 部件含 DOCTYPE/实体声明（Word、WPS 不会写入），已拒绝读取，未展开或下载任何实体", "the part {note} of the Word file holds a DOCTYPE/entity declaration (Word and WPS never write one); refused, no entity expanded or fetched"),
+    "scheme-word-unreadable": (ERROR, "无法作为 Word 文档读取（文件损坏或格式不对）：{note}", "cannot be read as a Word document (damaged or wrong format): {note}"),
+    "scheme-word-no-table": (ERROR, "Word 文件中没有表格；考核方案应为文件中的任务分解表", "the Word file holds no table; the scheme is the task-breakdown table in the document"),
+    "scheme-word-needs-docx": (ERROR, "读取 {value} 文件需要 LibreOffice，本机未安装；请在 Word 或 WPS 中打开该文件，“另存为” Word 文档（.docx）后再试", "reading a {value} file needs LibreOffice, which is not installed; open the file in Word or WPS, save it as a Word document (.docx) and try again"),
+    "scheme-word-convert-failed": (ERROR, "用 LibreOffice 将 {value} 文件转换为 .docx 失败（{note}）；请在 Word 或 WPS 中“另存为” Word 文档（.docx）后再试", "LibreOffice could not convert the {value} file to .docx ({note}); save it as a Word document (.docx) from Word or WPS and try again"),
     # the returned workbooks (intake)
     # files passed over on purpose
     "file-skipped-lock": (INFO, "已跳过 Office 临时锁定文件（工作簿正被打开时产生）", "skipped an Office lock file (left while a workbook is open)"),
