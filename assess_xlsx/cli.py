@@ -13,12 +13,15 @@ be written: nothing done).
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
+from .checktext import _pending_en, _pending_zh, check_lines, owed_lines  # noqa: F401 (check_lines, owed_lines: re-exported)
+from .clickzh import ZhContext, show_usage_error
 from .errors import AssessError, RosterError, RunError, SchemeError, TemplateError
 from .labels import (FILE_STATUS_ZH, MISSING, NOT_FORM_EN, NOT_FORM_ZH, PENDING, REJECTED, SCORED, STATUS_ZH,
                      UNIT_UNKNOWN_EN, UNIT_UNKNOWN_ZH)
@@ -39,16 +42,44 @@ class Problems(click.ClickException):
     exit_code = 1
 
 
+class _Command(click.Command):
+    context_class = ZhContext
+
+
 class _Group(click.Group):
+    context_class = ZhContext
+    command_class = _Command
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except AssessError as exc:   # the one place library errors become click errors
             raise Trouble(explain(exc)) from exc
 
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """click's main, its errors shown in Chinese with English (see click_message_zh)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":   # no command: the help itself (click ≥ 8.2)
+                exc.show()
+            else:
+                show_usage_error(exc)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"错误 / Error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("已中止 / Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="assess-xlsx")
+@click.version_option(__version__, "--version", prog_name="assess-xlsx",
+                      help="显示版本号并退出 / Show the version and exit.")
 def cli():
     """assess-xlsx：按考核方案为各单位评分、排名（政务公开考核）。
 
@@ -169,6 +200,8 @@ def _fail_unless_usable(scheme: Scheme, error: type[click.ClickException]) -> No
 def scheme_command(table: Path | None, rules_path: Path | None, as_json: bool):
     """显示考核方案的结构并检查 / show the scheme's structure and check it.
 
+    读取 TABLE（默认：内置的2022年表；可为工作簿，也可直接读取 Word 附件 .docx，.doc 和 .wps 需已安装 LibreOffice）：列出各一级指标及其分值、考核行和分页标注，基础分合计、只有加分的行、综合加分项/重大扣分项，原文数字与评分规则不同之处，以及各项检查的结果。表格未通过检查时退出码为1，无法读取时为2。
+
     Reads TABLE (default: the built-in 2022 table), a workbook or the Word
     attachment itself (.docx; .doc and .wps through LibreOffice, when it is
     installed): each 一级指标 with its
@@ -216,8 +249,11 @@ _ASSESSED_HELP = ("核定表文件夹（默认：交回文件夹中的“核定�
 @click.option("--roster", "roster_path", type=click.Path(exists=True, dir_okay=False), default=None, help=_ROSTER_HELP)
 @click.option("--assessor", default=None,
               help="核定单位（考核办或省直部门）的核定表，每个单位一列 / the assessor's sheet, one column per unit")
-def template_command(output, scheme_path, rules_path, city, roster_path, assessor):
+@click.option("--force", is_flag=True, help="覆盖已有的同名文件 / overwrite an existing file")
+def template_command(output, scheme_path, rules_path, city, roster_path, assessor, force):
     """生成填报模板 / Write the fill-in workbook.
+
+    不加 --assessor：单位自评表，单位填写的每个填报项一行，带“编号”和由 Excel 校验的“填报值”单元格，另列出由核定单位核定的内容（只读）；发给各单位填写，交回后用 check 核对。加 --assessor 名称：该核定单位的核定表，每个核定项一行、每个单位一列；--assessor 考核办 --city 名称：含全部填报项的单位表，放入“核定”文件夹即为考核办的核定。用 --city 预先填好被考核单位；已有同名文件时不覆盖，除非加 --force。
 
     Without --assessor: the unit's self-assessment (自评) form, one row per
     input the unit fills, with its 编号 and a 填报值 cell checked by Excel,
@@ -226,11 +262,14 @@ def template_command(output, scheme_path, rules_path, city, roster_path, assesso
     judges and one column per unit of the roster; with --assessor 考核办
     --city NAME: the per-unit form with every input, for an office that
     fills each unit's sheet itself (placed in 核定/, it counts as 考核办's).
+    With --city the unit is filled in; an existing file is never replaced
+    unless --force is given.
 
     \b
     Example:
         assess-xlsx template -o templates/scoresheet_template.xlsx
         assess-xlsx template --city 太原市
+        assess-xlsx template --city 太原市 --force
         assess-xlsx template --assessor 省卫健委
         assess-xlsx template --assessor 考核办 --city 太原市
     """
@@ -262,6 +301,11 @@ def template_command(output, scheme_path, rules_path, city, roster_path, assesso
         return
     output = output or (f"{city}政务公开考核核定表（{assessor}）.xlsx" if assessor
                         else f"{city or ''}政务公开考核填报表.xlsx")
+    if city is not None and not force and Path(output).exists():
+        # A unit's form may already be filled in: never replace it unasked.
+        raise Trouble(
+            f"文件已存在，未覆盖：{output} / the file exists and was not overwritten: {output}\n"
+            "提示 / hint：用 -o 另取文件名，或加 --force 覆盖 / pass -o with another name, or --force to overwrite")
     path = write_template(scheme, output, roster=roster, city=city, assessor=assessor)
     n = sum(1 for s in scheme.rules.inputs.values() if assessor or s.filled_by == "被考核单位")
     click.echo(f"已生成 / written：{path}（{n} 项填报内容 / {n} inputs）")
@@ -276,6 +320,8 @@ def template_command(output, scheme_path, rules_path, city, roster_path, assesso
               help=_ASSESSED_HELP)
 def check_command(folder, scheme_path, rules_path, roster_path, assessed):
     """核对交回的填报表，不评分 / Check the returned workbooks without scoring.
+
+    每个文件一行（单位、读取项数、问题数），然后列出每个问题及其文件、工作表和单元格，按规定写法换算的填报值（如“有”按“是”计），最后是未提交的单位。全部无误时退出码为0，有错误或缺交时为1，文件夹、方案或名单无法读取时为2。
 
     One line per file (unit, inputs read, problems), then every problem with
     its file, sheet and cell, then the units that sent nothing and, per
@@ -294,95 +340,10 @@ def check_command(folder, scheme_path, rules_path, roster_path, assessed):
     roster = _roster(roster_path)
     scheme = load_scheme_or_fail(scheme_path, rules_path)
     sub = read_submissions(folder, scheme, roster=roster, assessed=assessed)
-    for line in check_lines(sub):
+    for line in check_lines(sub, scheme.rules):
         click.echo(line)
     if not sub.ok:
         raise SystemExit(1)
-
-
-def check_lines(sub) -> list[str]:
-    """The text of `check`: files, problems, missing units, result."""
-    from .findings import ERROR, INFO, WARNING
-
-    skips = {f.file: f for f in sub.report if f.severity == INFO}
-    not_form = {f.file for f in sub.report if f.code == "sheet-missing"}
-    lines = []
-    for rec in sub.files.itertuples(index=False):
-        if rec.status == "skipped":
-            f = skips.get(rec.file)
-            lines.append(f"{rec.file}：{f.message_zh} / {f.message_en}" if f else f"{rec.file}：已跳过 / skipped")
-            continue
-        unit = rec.city or UNIT_UNKNOWN_ZH
-        unit_en = rec.city or UNIT_UNKNOWN_EN
-        if rec.assessor and not rec.city:      # an assessor's wide sheet: one column per unit
-            unit, unit_en = f"{rec.assessor}核定表", f"{rec.assessor}'s sheet"
-        if rec.status == "unreadable" and rec.file in not_form:
-            lines.append(f"{rec.file}：{unit}，{NOT_FORM_ZH}，问题 {rec.problems} 个 / {unit_en}: {NOT_FORM_EN}, {rec.problems} problem(s)")
-        elif rec.status == "unreadable":
-            lines.append(f"{rec.file}：{unit}，{FILE_STATUS_ZH['unreadable']}，问题 {rec.problems} 个 / {unit_en}: unreadable, {rec.problems} problem(s)")
-        else:
-            lines.append(f"{rec.file}：{unit}，读取 {rec.inputs} 项，问题 {rec.problems} 个 / {rec.inputs} inputs read, {rec.problems} problem(s)")
-    if not len(sub.files):
-        lines.append("文件夹中没有文件 / the folder holds no file")
-    problems = [f for f in sub.report if f.severity != INFO]
-    if problems:
-        lines.append("")
-        lines.append(f"问题 / Problems（{len(problems)}）：")
-        for f in sorted(problems, key=_place_key):
-            tag = "提示 / warning：" if f.severity == WARNING else ""
-            lines.append(f"  {tag}{f.message}")
-    if sub.missing:
-        lines.append("")
-        lines.append(f"{STATUS_ZH[MISSING]} / Missing（{len(sub.missing)}）：{'、'.join(sub.missing)}")
-    lines.extend(owed_lines(sub.owed, sub.roster))
-    rejected = sub.rejected
-    pending = sub.pending
-    ready = [u for u in sub.roster.units if u not in sub.missing and u not in rejected and u not in pending]
-    lines.append("")
-    unattributed = sum(1 for f in sub.report if f.severity == ERROR and not f.city)
-    extra = f"，{unattributed} 个问题无法归属单位" if unattributed else ""
-    extra_en = f", {unattributed} problem(s) with no unit" if unattributed else ""
-    lines.append(
-        f"结果 / Result：{len(ready)} 个单位可评分，{len(rejected)} 个单位{STATUS_ZH[REJECTED]}，"
-        f"{len(sub.missing)} 个单位{STATUS_ZH[MISSING]}{_pending_zh(len(pending))}{extra} / "
-        f"{len(ready)} ready, {len(rejected)} rejected, {len(sub.missing)} missing{_pending_en(len(pending))}{extra_en}"
-    )
-    return lines
-
-
-def _pending_zh(n: int) -> str:
-    return f"，{n} 个单位{STATUS_ZH[PENDING]}" if n else ""
-
-
-def _pending_en(n: int) -> str:
-    return f", {n} pending" if n else ""
-
-
-def owed_lines(owed, roster) -> list[str]:
-    """Per assessor, the inputs it still owes and for which units (全部 when for every unit)."""
-    if not len(owed):
-        return []
-    lines = ["", f"待核定 / Still owed by the assessors（{owed['assessor'].nunique()}）："]
-    every = len(roster.units)
-    for assessor, mine in owed.groupby("assessor", sort=False):
-        lines.append(f"  {assessor}：{len(mine)} 项 / input(s)")
-        by_units: dict[tuple, list[str]] = {}
-        for code, units in mine.groupby("code", sort=False)["city"]:
-            by_units.setdefault(tuple(units), []).append(code)
-        for units, codes in by_units.items():
-            who = f"全部{every}个单位 / all {every} units" if len(units) == every else "、".join(units)
-            lines.append(f"    {'、'.join(codes)} → {who}")
-    return lines
-
-
-def _place_key(f):
-    """File, then row, then column: problems in the order staff would walk the sheet."""
-    import re
-
-    m = re.match(r"([A-Z]+)(\d+)$", f.cell or "")
-    row, col = (int(m.group(2)), (len(m.group(1)), m.group(1))) if m else (0, (0, ""))
-    return (f.file, row, col)
-
 
 
 # --------------------------------------------------------------------------- score
@@ -425,6 +386,10 @@ def _common_run_options(f):
 def score_command(inbox, scheme_path, rules_path, roster_path, output, per_city, ranking, quiet, assessed, json_path,
                   strict):
     """评分、排名并写出结果工作簿 / Score, rank and write the ranking workbook.
+
+    读取 INBOX 中的每个工作簿，为数据无误的单位评分、排名，在文件夹旁写出“考核结果.xlsx”（或 -o 指定的文件）。数据有误的单位列为“数据有误”、不排名（显示首个错误和其余错误数，用 check 可列出全部）；未交的单位列为“未提交”。结果文件已存在时，旧文件另存为“考核结果.prev.xlsx”，新结果列出变化（变更记录）。
+
+    全部单位都已计分时退出码为0；有单位数据有误或未提交时为1（加 --strict 则不写出任何结果）；无法完成时为2（用法错误、方案或名单无法读取、输出无法写入）。
 
     Reads every workbook in INBOX, scores the units whose data are valid,
     ranks them, and writes 考核结果.xlsx beside the folder (or -o). Units
@@ -580,6 +545,8 @@ def watch_command(inbox, scheme_path, rules_path, roster_path, output, per_city,
                   settle):
     """盯住交回文件夹，有变化就重新评分 / Rescore whenever the folder changes.
 
+    先评分一次，之后 INBOX 中每有工作簿新增、替换或删除就重新评分（忽略 Office 临时锁定文件和正在复制的文件），每次评分显示一行。按 Ctrl-C 停止。
+
     Scores once, then again whenever a workbook in INBOX is added, replaced
     or removed (Office lock files and files still being copied are
     ignored), printing one line per run. Stop with Ctrl-C.
@@ -660,6 +627,8 @@ def rules_group():
 @click.option("--json", "as_json", is_flag=True, help="以JSON输出草拟结果 / print the draft as JSON")
 def rules_draft_command(table: Path, output: Path | None, as_json: bool):
     """按考核方案原文草拟评分规则 / Draft the rules from the table's text.
+
+    读取 TABLE（工作簿，或 Word 附件 .docx；.doc 和 .wps 需 LibreOffice），按原文草拟每行的扣分标准、加分标准和每条综合加分项/重大扣分项，写出评分规则文件（TOML，与内置规则同一格式），并在旁边写出核对表“评分规则核对表.xlsx”：每行原文与草拟规则的白话说明及状态（已识别 / 需确认 / 未能识别）。需要人工查看的行各显示一行；标为“未能识别”的行留有“待填写”，写好之前规则文件不能使用。全部已识别时退出码为0，有行需人工确认时为1，无法读取表格或无法写出文件时为2。
 
     Reads TABLE (a workbook, or the Word attachment: .docx; .doc and .wps
     through LibreOffice), drafts every row's 扣分标准 and 加分标准 and every

@@ -21,7 +21,8 @@ from .intake.contract import ASSESSOR_LABEL, CODE_HEADER, NAME_HEADER, RULE_HEAD
 from .roster import DEFAULT_ROSTER, Roster
 from .rules.inputs import requirement, validation
 from .rules.roles import OFFICE, assessors, may_fill
-from .template import CREATED, _lines, template_rows
+from .template import CREATED, template_rows
+from .textfit import lines_height, text_lines
 from .xlsx import Book, Checked, atomic_write, template_formats
 
 TITLE_ROW, ASSESSOR_ROW, HINT_ROW, HEADER_ROW = 0, 1, 2, 3      # zero-based
@@ -99,7 +100,7 @@ def _write(scheme, records: list[dict], path: str, assessor: str, roster: Roster
             w.write_blank(r, c, None, f[fmt_name])
         if units:
             w.data_validation(r, first_unit, r, last, validation(spec, xl_rowcol_to_cell(r, first_unit)))
-        w.set_row(r, min(max(_lines(rule, 36), _lines(content, 40), 1), 12) * 13.5 + 3)
+        w.set_row(r, lines_height(min(max(text_lines(rule, 36), text_lines(content, 40)), 12)))
         r += 1
 
     w.freeze_panes(HEADER_ROW + 1, first_unit)

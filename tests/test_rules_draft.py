@@ -99,7 +99,7 @@ def test_2022_draft_prints_the_rows_that_need_a_person(drafted_2022):
                         "no figure in the text; the office that sets the standard gives the score")
     assert lines[-1] == (f"草拟 / drafted：52 行、13 项（已识别 48，需确认 17，未能识别 0）→ {folder / 'rules.toml'}，"
                          f"{folder / '评分规则核对表.xlsx'}")
-    assert result.stderr == ("Error: 17 行（项）需要人工核对，见 评分规则核对表.xlsx / "
+    assert result.stderr == ("错误 / Error: 17 行（项）需要人工核对，见 评分规则核对表.xlsx / "
                              "17 row(s) need a person: see 评分规则核对表.xlsx\n")
 
 

@@ -4,7 +4,7 @@
 assessor's (核定, the value scored), with both sources. For 提交情况: each
 assessor's sheet and the inputs each assessor still owes. For the per-unit
 workbook: the unit's own value beside the assessor's where they differ.
-report.py calls these; they write rows in order (constant-memory sheets)
+The report package calls these; they write rows in order (constant-memory sheets)
 and return the next free row.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .labels import FILE_STATUS_ZH, STATUS_ZH
-from .xlsx import Book, Sheet
+from ..labels import FILE_STATUS_ZH, STATUS_ZH
+from ..xlsx import Book, Sheet
 
 REVIEW_SHEET = "自评与核定"
 REVIEW_HEAD = ["单位", "编号", "填报内容", "自评", "核定", "核定单位", "自评来源", "核定来源"]
