@@ -23,6 +23,12 @@ OTHERS = "、".join(u for u in DEFAULT_ROSTER.units if u != "太原市")
 
 
 @pytest.fixture(scope="module")
+def scheme(self_scheme):
+    """Reading and messages: every input on the unit's own form (conftest.self_rules)."""
+    return self_scheme
+
+
+@pytest.fixture(scope="module")
 def template(scheme, tmp_path_factory):
     path = tmp_path_factory.mktemp("tpl") / "template.xlsx"
     write_template(scheme, path)
@@ -60,9 +66,9 @@ def test_each_accepted_variant_is_read_with_a_note(scheme, template, valid, row_
     assert not [f for f in notes if f.input == "1.2.4a" or f.value in ("是", "否", "0")]
 
 
-def test_check_shows_the_variants_and_explains_the_count(scheme, template, valid, row_of, tmp_path):
+def test_check_shows_the_variants_and_explains_the_count(scheme, self_rules, template, valid, row_of, tmp_path):
     fill_workbook(template, tmp_path / "太原市.xlsx", valid | {"1.1.1a": "有", "3.3.5a": "无"}, city="太原市")
-    result = CliRunner().invoke(cli, ["check", str(tmp_path)])
+    result = CliRunner().invoke(cli, ["check", str(tmp_path), "--rules", str(self_rules)])
     assert result.exit_code == 1      # ten units missing
     assert result.output.splitlines() == [
         "太原市.xlsx：太原市，读取 88 项，问题 0 个 / 88 inputs read, 0 problem(s)",
@@ -104,18 +110,18 @@ def test_a_zero_denominator_names_the_inputs_and_advises(scheme, template, valid
         "请核实并填写实际数量（应为大于0的整数），确实为0的请与考核办联系")
 
 
-def test_score_shows_the_first_error_and_how_many_more_as_check_does(scheme, template, valid, row_of, tmp_path):
+def test_score_shows_the_first_error_and_how_many_more_as_check_does(scheme, self_rules, template, valid, row_of, tmp_path):
     inbox = tmp_path / "交回"
     inbox.mkdir()
     # Three errors in 阳泉市's two files; the first in place order is in the file sorted first.
     fill_workbook(template, inbox / "阳泉市-发改委.xlsx", valid | {"3.3.3a": "很多"}, city="阳泉市")
     fill_workbook(template, inbox / "阳泉市.xlsx", valid | {"1.1.1a": "可能", "2.1.1a": -1}, city="阳泉市")
-    check = CliRunner().invoke(cli, ["check", str(inbox)])
+    check = CliRunner().invoke(cli, ["check", str(inbox), "--rules", str(self_rules)])
     problems = [line.strip() for line in check.output.splitlines() if line.startswith("  阳泉市")]
     assert len(problems) == 3
     first = problems[0]
     assert first.startswith(f"阳泉市-发改委.xlsx 填报表!{row_of['3.3.3a']}：3.3.3a 应填数字")
-    score = CliRunner().invoke(cli, ["score", str(inbox), "-o", str(tmp_path / "r.xlsx")])
+    score = CliRunner().invoke(cli, ["score", str(inbox), "-o", str(tmp_path / "r.xlsx"), "--rules", str(self_rules)])
     line = next(x for x in score.output.splitlines() if x.startswith("  -  阳泉市"))
     assert line == (
         "  -  阳泉市  填报数据有 3 处错误，未计分、未排名 / 3 error(s) in the data; not scored or ranked"

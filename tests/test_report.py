@@ -104,7 +104,8 @@ def test_unranked_units_listed_with_reason(scheme, tmp_path):
     r = find_row(ws, 2, "阳泉市")
     assert ws.cell(r, 3).value == "数据有误"
     assert ws.cell(r, 4).value.startswith("填报数据有 2 处错误，未计分")
-    assert "阳泉市.xlsx 填报表!G13" in ws.cell(r, 4).value       # its own 2.1.2a; then 省发改委's 3.3.8a (核定/)
+    # The first in place order, as check lists it: 省发改委's 3.3.8a (核定/ sorts first), then its own 2.1.2a.
+    assert ws.cell(r, 4).value.endswith("首个：核定/省发改委.xlsx 核定表!F7")
     r = find_row(ws, 2, "太原市")
     assert (ws.cell(r, 3).value, ws.cell(r, 4).value) == ("未提交", "未收到填报表")
     assert len(ws._charts) == 0
@@ -130,7 +131,7 @@ def test_primary_sheet(samples_result, samples_book):
             assert ws.cell(r + 1, c).value == prim["bonus"].at[unit, code] / 100
             assert ws.cell(r + 2, c).value == prim["rank"].at[unit, code]
     r = find_row(ws, 3, "总分")
-    assert ws.cell(r, taiyuan).value == 117.87
+    assert ws.cell(r, taiyuan).value == 116.87
     assert [ws.cell(rr, 3).value for rr in range(r - 4, r)] == ["基础得分", "加分", "综合加分", "重大扣分"]
     assert [ws.cell(rr, 4 + names.index("忻州市")).value for rr in range(r - 4, r + 2)] == [89.0, 0.0, 0.0, 8.0, 81.0, 11]
     assert ws.freeze_panes == "D4"
@@ -229,7 +230,7 @@ def test_checksums_sheet(samples_book):
 
 def test_files_sheet_does_not_count_a_subfolder(samples_book):
     rows = rows_of(openpyxl.load_workbook(samples_book)["提交情况"])
-    assert rows[1][0] == "11 个单位，12 个文件，发现错误 0 处、提醒 1 处。"
+    assert rows[1][0] == "11 个单位，17 个文件，发现错误 0 处、提醒 1 处。"     # 12 units' files + 5 in 核定/
     files = [r[1] for r in rows if r[2] in ("已计分", "已跳过", "有错误未计分", "无法读取")]
     assert "with-errors" not in files and len(files) == 11 + 12     # units table + files table
     assert ["已跳过的子文件夹（不计入文件数，其中的工作簿未读取）：with-errors"] == [r[0] for r in rows if r[0] and "子文件夹" in str(r[0])]
