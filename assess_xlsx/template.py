@@ -283,6 +283,7 @@ def _write_judged(w, f, scheme) -> None:
         r += 1
     ws.set_paper(9)
     ws.fit_to_pages(1, 0)
+    ws.set_footer(FOOTER)
     ws.protect("", {})
 
 

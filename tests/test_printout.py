@@ -106,7 +106,7 @@ def test_page_counts(printed):
     assert count["得分明细"] % 2 == 0 and count["得分明细"] <= 10   # 6 + 5 units side by side, rows down
     assert count["扣分加分依据"] <= 7 and count["提交情况"] <= 2
     assert "变更记录" not in count                        # first run: nothing to compare
-    assert list(count) == ["总排名", "分项得分", "得分明细", "扣分加分依据", "提交情况", "说明", "文件校验"]
+    assert list(count) == ["总排名", "分项得分", "得分明细", "扣分加分依据", "自评与核定", "提交情况", "说明", "文件校验"]
     city = Counter(sheet_of(p) for p in docs["太原市"])
     assert city == {"得分情况": 3, "扣分加分依据": 1, "提交情况": 1}
 
@@ -136,7 +136,7 @@ def test_about_and_files_print_whole(printed):
     whole = squeeze("".join(p.extract_text() for p in pages_of(docs, "考核结果", "提交情况")))
     assert whole.count("with-errors") == 2 and "with-errors已跳过子文件夹（只读取本文件夹中的工作簿）" in whole   # the finding
     assert "已跳过的子文件夹（不计入文件数，其中的工作簿未读取）：with-errors" in whole
-    assert "11个单位，12个文件" in whole
+    assert "11个单位，17个文件" in whole     # 12 units' files + 5 in 核定/
 
 
 def test_detail_long_rows_print_whole(printed):
@@ -157,20 +157,22 @@ def test_signs_agree_with_the_formula(printed):
     assert re.search(r"晋中市 99\.33 3\.00 1\.50 0\.25 103\.58 优秀", text)
     city = "\n".join(p.extract_text() for p in docs["太原市"])
     assert "−0.00" not in city and "-0.00" not in city
-    assert re.search(r"总分 = 基础得分 \+ 加分 \+ 综合加分 − 重大扣分 117\.87 1", city)
+    assert re.search(r"总分 = 基础得分 \+ 加分 \+ 综合加分 − 重大扣分 116\.87 1", city)
     detail = "\n".join(p.extract_text() for p in pages_of(docs, "考核结果", "得分明细"))
     # 太原市: the rows' bonus 11.00 (as on 总排名) beside its base, then the total 117.87.
     labels = "".join(column_text(p, "指标") for p in pages_of(docs, "考核结果", "得分明细"))
     assert "基础得分、加分（一至九项各行合计）总分=基础得分+加分+综合加分−重大扣分" in labels
-    assert "100.00 99.87 11.00" in detail
-    assert re.search(r"117\.87 103\.58", detail)
+    assert "100.00 99.87 10.00" in detail
+    assert re.search(r"116\.87 103\.58", detail)
 
 
 # --------------------------------------------------------------------------- the template
 
 def test_template_pages_numbered_and_blocks_whole(printed, scheme_session):
     _, docs = printed
-    pages = [p for p in docs["填报表"] if "填表说明" not in p.extract_text().split("\n")[0]]
+    # The form's pages: not the guide (填表说明) nor the read-only list of what the province judges.
+    pages = [p for p in docs["填报表"] if "填表说明" not in p.extract_text().split("\n")[0]
+             and "以下事项由省级核定" not in p.extract_text()]
     n = len(docs["填报表"])
     for k, page in enumerate(docs["填报表"], start=1):
         assert f"第 {k} 页，共 {n} 页" in page.extract_text()

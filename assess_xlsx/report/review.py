@@ -32,7 +32,7 @@ def review_sheet(book: Book, result) -> None:
     """自评与核定: one row per difference; the 核定 value is the one scored."""
     reviews = _reviews(result)
     sh = book.sheet(REVIEW_SHEET, repeat=(2, 2))
-    sh.widths([12, 9, 40, 12, 12, 14, 30, 30])
+    sh.widths([10, 8, 30, 10, 10, 14, 24, 24])     # A4 landscape at 100 %
     sh.text(0, 0, "自评与核定", "title")
     sh.text(1, 0, (f"{len(reviews)} 处核定值与单位自评不同，按核定值计分。" if len(reviews)
                    else "核定值与单位自评没有不同之处。"), "subtitle")
@@ -42,7 +42,7 @@ def review_sheet(book: Book, result) -> None:
     for rec in reviews.itertuples(index=False):
         for c, value in enumerate((rec.city, rec.code, rec.label, rec.own, rec.judged, rec.assessor,
                                    rec.own_source, rec.judged_source)):
-            sh.text(r, c, value, "wrap" if c == 2 else "text")
+            sh.text(r, c, value, "wrap" if c in (2, 6, 7) else "text")
         r += 1
     if r > 3:
         sh.ws.autofilter(2, 0, r - 1, len(REVIEW_HEAD) - 1)
