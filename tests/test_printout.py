@@ -180,6 +180,8 @@ def test_template_pages_numbered_and_blocks_whole(printed, scheme_session):
     assert "本表已填好被考核单位（太原市）" in text and "请先在上方选择被考核单位" not in text
     # Each scoring row's rule (a merged block) prints whole on one page.
     per_page = [column_text(p, "评分规则") for p in pages]
-    rules = {r["group"]: r["rule"] for r in template_rows(scheme_session) if r["kind"] != "band" and r["rule"]}
+    # The unit's own rows (the province's are listed on 省级核定事项, without rules).
+    rules = {r["group"]: r["rule"] for r in template_rows(scheme_session)
+             if r["kind"] != "band" and r["rule"] and r.get("spec") is not None and r["spec"].filled_by == "被考核单位"}
     for code, rule in rules.items():
         assert any(squeeze(rule) in col for col in per_page), code
