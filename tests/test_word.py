@@ -141,7 +141,7 @@ def test_template_from_a_docx_is_the_template_of_the_embedded_table(docs, tmp_pa
     ra = run("template", "-o", a)
     rb = run("template", "-o", b, "--scheme", docs["one"])
     assert (ra.exit_code, rb.exit_code) == (0, 0), rb.output
-    assert rb.output == f"已生成 / written：{b}（90 项填报内容 / 90 inputs）\n"
+    assert rb.output == f"已生成 / written：{b}（30 项填报内容 / 30 inputs）\n"     # the unit's own inputs
 
     def cells(path):
         wb = CalamineWorkbook.from_path(str(path))
@@ -163,7 +163,7 @@ def test_check_and_score_with_a_docx_scheme(docs, tmp_path):
     assert (ra.exit_code, rb.exit_code) == (0, 0), rb.output
     a, b = (json.loads(p.read_text(encoding="utf-8")) for p in (out_a, out_b))
     ranks = {c["city"]: (c["rank"], c["total"]) for c in b["cities"]}
-    assert ranks["太原市"] == (1, "117.87") and ranks["忻州市"] == (11, "81.00")
+    assert ranks["太原市"] == (1, "116.87") and ranks["忻州市"] == (11, "81.00")
     assert a["cities"] == b["cities"]
 
 
