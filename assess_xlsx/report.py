@@ -47,9 +47,9 @@ from .changes import SNAPSHOT_SHEET, snapshot
 from .errors import WriteError
 from .figures import fmt
 from .findings import ERROR, INFO, WARNING
-from .labels import FILE_STATUS_ZH, ITEM_SIDE_ZH, MISSING, REJECTED, SCORED, SEVERITY_ZH, SIDE_ZH, STATUS_ZH
+from .labels import FILE_STATUS_ZH, ITEM_SIDE_ZH, MISSING, REJECTED, SCORED, SEVERITY_ZH, STATUS_ZH
 from .scoring import RANKINGS
-from .xlsx import REPORT_FONT, Book, Sheet, _os_message, atomic_write, display_width, report_formats
+from .xlsx import REPORT_FONT, Book, Sheet, _os_message, atomic_write, display_width, gc_paused, report_formats
 
 ReportError = WriteError   # the error write_workbook and write_per_city raise
 
@@ -81,7 +81,8 @@ def write_workbook(result, path: str | os.PathLike, *, created: datetime | None 
     path = Path(path)
     created = _created(created)
     packed = snapshot(result) if packed is None else packed
-    return atomic_write(path, lambda tmp: _build_summary(result, tmp, created, changes, packed))
+    with gc_paused():
+        return atomic_write(path, lambda tmp: _build_summary(result, tmp, created, changes, packed))
 
 
 def write_per_city(result, folder: str | os.PathLike, *, created: datetime | None = None) -> list[Path]:
@@ -346,18 +347,19 @@ def _primary_sheet(book: Book, facts: _Facts) -> None:
                          for k in ("base", "bonus", "rank"))
     styles = ["num" if p else "zero" for p in prim["points"]]   # base shaded by the colour scale below
     r = 4
+    out = sh.body(r, len(names) * (3 * n + 6))
     for i, rec in enumerate(facts.ranking.itertuples()):
-        sh.whole(r, 0, rec.rank)
-        sh.text(r, 1, rec.Index)
+        out.whole(r, 0, rec.rank)
+        out.text(r, 1, rec.Index)
         for k in range(n):
             c = 2 + 3 * k
-            sh.figure(r, c, base[i, k], styles[k])
-            sh.figure(r, c + 1, bonus[i, k], "gain" if bonus[i, k] else "zero")
-            sh.whole(r, c + 2, rank[i, k])
-        sh.figure(r, end, rec.base)
-        sh.figure(r, end + 1, rec.bonus)
-        sh.figure(r, end + 2, int(rec.extra) - int(rec.major), "neg")
-        sh.figure(r, end + 3, rec.total, "total")
+            out.figure(r, c, base[i, k], styles[k])
+            out.figure(r, c + 1, bonus[i, k], "gain" if bonus[i, k] else "zero")
+            out.whole(r, c + 2, rank[i, k])
+        out.figure(r, end, rec.base)
+        out.figure(r, end + 1, rec.bonus)
+        out.figure(r, end + 2, int(rec.extra) - int(rec.major), "neg")
+        out.figure(r, end + 3, rec.total, "total")
         r += 1
     if names:
         for k, p in enumerate(prim.itertuples()):
@@ -496,10 +498,11 @@ def _detail_sheet_by_unit(book: Book, facts: _Facts) -> None:
     order = list(facts.ranking.index)
     arrays = [(what, code, frames[what][code].reindex(order).to_numpy()) for what, code in cols]
     r = 4
+    out = sh.body(r, len(order) * len(cols))
     for i, rec in enumerate(facts.ranking.itertuples()):
-        sh.whole(r, 0, rec.rank)
-        sh.text(r, 1, rec.Index)
-        sh.figure(r, 2, rec.total, "total")
+        out.whole(r, 0, rec.rank)
+        out.text(r, 1, rec.Index)
+        out.figure(r, 2, rec.total, "total")
         for k, (what, code, values) in enumerate(arrays):
             v = int(values[i])
             if what == "base":
@@ -508,38 +511,41 @@ def _detail_sheet_by_unit(book: Book, facts: _Facts) -> None:
                 style = "gain" if v else "zero"
             else:
                 style = "num"
-            sh.figure(r, 3 + k, v, style)
+            out.figure(r, 3 + k, v, style)
         r += 1
 
 
 def _audit_sheet(book: Book, facts: _Facts, audit: pd.DataFrame, name: str, with_unit: bool = True) -> None:
+    """One row per deduction or bonus, the same facts in six dense columns: 依据与计算
+    holds what was filled in (填报：…) and the rule's computation with its result (计算：…)."""
     sh = book.sheet(name, repeat=(2, 2))
     ws = sh.ws
     unit = facts.unit_word
-    header = ([unit] if with_unit else []) + ["编号", "指标", "类别", "填报内容", "计算过程", "结果", "分值", "依据（文件 单元格）"]
-    widths = ([12] if with_unit else []) + [8, 24, 9, 40, 60, 18, 8, 30]
+    header = ([unit] if with_unit else []) + ["编号", "指标", "依据与计算", "得分变化", "来源"]
+    widths = ([12] if with_unit else []) + [8, 24, 70, 9, 30]
     sh.widths(widths)
     sh.text(0, 0, "扣分、加分依据", "title")
-    sh.text(1, 0, "每一处扣分、加分一行：所填内容、按评分规则的计算过程和来源单元格。可用表头的筛选按钮按单位、编号或类别筛选。"
-            if len(audit) else "没有任何扣分或加分。", "subtitle")
+    sh.text(1, 0, "每一处扣分、加分一行：按评分规则的计算过程（所填内容及结果）和来源单元格；得分变化为负是扣分，为正是加分。"
+            "可用表头的筛选按钮按单位或编号筛选。" if len(audit) else "没有任何扣分或加分。", "subtitle")
     sh.head(2, header)
     ws.freeze_panes(3, 2 if with_unit else 1)
     r = 3
+    out = sh.body(r, len(audit))
+    c = 1 if with_unit else 0
+    labels = facts.labels
     signed = {"deduct": -1, "major": -1, "bonus": 1, "extra": 1}
-    for rec in audit.itertuples(index=False):
-        c = 0
+    cols = [audit[k].tolist() for k in ("city", "code", "side", "amount", "inputs", "sentence", "result", "sources")]
+    for city, code, side, amount, inputs, sentence, result, sources in zip(*cols):
         if with_unit:
-            sh.text(r, c, rec.city)
-            c += 1
-        sh.text(r, c, rec.code, "center")
-        sh.text(r, c + 1, facts.labels.get(rec.code, ""), "wrap")
-        sh.text(r, c + 2, SIDE_ZH.get(rec.side, rec.side), "center")
-        sh.text(r, c + 3, rec.inputs, "wrap")
-        sh.text(r, c + 4, rec.sentence, "wrap")
-        sh.text(r, c + 5, rec.result, "wrap")
-        amount = int(rec.amount) * signed.get(rec.side, 1)
-        sh.figure(r, c + 6, amount, "loss" if amount < 0 else "gain")
-        sh.text(r, c + 7, rec.sources, "wrap")
+            out.text(r, 0, city)
+        out.text(r, c, code, "center")
+        out.text(r, c + 1, labels.get(code, ""), "wrap")
+        # What was filled in (notes included), then the rule's computation and its result.
+        how = sentence if not result or result in sentence else f"{sentence}；{result}"
+        out.text(r, c + 2, f"填报：{inputs}\n计算：{how}" if inputs else how, "wrap")
+        amount = int(amount) * signed.get(side, 1)
+        out.figure(r, c + 3, amount, "loss" if amount < 0 else "gain")
+        out.text(r, c + 4, sources, "wrap")
         r += 1
     ws.autofilter(2, 0, max(r - 1, 2), len(header) - 1)
 
@@ -559,6 +565,7 @@ def _files_sheet(book: Book, facts: _Facts, only: str | None, name: str) -> None
     sh.head(2, [unit, "文件", "状态", "填报项数", "问题数"])
     ws.freeze_panes(3, 1)
     r = 3
+    sh = sh.body(r, len(units) + len(files) + len(findings))    # every row from here on
     statuses = facts.cities["status"]
     for u in units:
         status = statuses[u]
@@ -664,10 +671,16 @@ def _snapshot_sheet(book: Book, packed: pd.DataFrame) -> None:
     sh = Sheet(book, ws)
     for c, name in enumerate(packed.columns):
         sh._check(ws.write_string(0, c, name), 0, c)
+    out = sh.body(1, len(packed))
+    if out is sh:
+        for r, rec in enumerate(packed.itertuples(index=False), start=1):
+            for c, value in enumerate(rec):
+                # JSON text can exceed nothing here: changes.CHUNK keeps each cell under Excel's limit.
+                sh._check(ws.write_string(r, c, str(value)), r, c)
+        return
     for r, rec in enumerate(packed.itertuples(index=False), start=1):
         for c, value in enumerate(rec):
-            # JSON text can exceed nothing here: changes.CHUNK keeps each cell under Excel's limit.
-            sh._check(ws.write_string(r, c, str(value)), r, c)
+            out.text(r, c, str(value), None)   # unformatted, as write_string without a format
 
 
 # --------------------------------------------------------------------------- per-city workbook

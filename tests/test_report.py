@@ -155,15 +155,20 @@ def test_detail_sheet_rows_subtotals_and_outline(samples_result, samples_book):
 
 def test_audit_sheet(samples_result, samples_book):
     ws = openpyxl.load_workbook(samples_book)["扣分加分依据"]
-    assert [c.value for c in ws[3]] == ["城市", "编号", "指标", "类别", "填报内容", "计算过程", "结果", "分值", "依据（文件 单元格）"]
+    assert [c.value for c in ws[3]] == ["城市", "编号", "指标", "依据与计算", "得分变化", "来源"]
     assert ws.max_row - 3 == len(samples_result.audit)
-    assert ws.auto_filter.ref == f"A3:I{ws.max_row}"
+    assert ws.auto_filter.ref == f"A3:F{ws.max_row}"
     row = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "太原市" and r[1] == "3.3.8")
-    assert row[3] == "扣分" and row[7] == -0.04
-    assert row[5].startswith("“双公示”合规数据量 1176 条 / “双公示”报送数据总量 1200 条")
-    assert row[8] == "太原市.xlsx 填报表!G39；太原市.xlsx 填报表!G40"
-    major = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "忻州市" and r[3] == "重大扣分")
-    assert major[7] < 0
+    assert row[4] == -0.04
+    # 1176 of 1200 compliant: 2.00% non-compliant × 2 分 = 0.04 分 off the row's 2 分.
+    assert row[3] == ("填报：“双公示”合规数据量＝1176 条；“双公示”报送数据总量＝1200 条\n"
+                      "计算：“双公示”合规数据量 1176 条 / “双公示”报送数据总量 1200 条，不合规率 2.00% × 2 分 = 0.04 分；"
+                      "得 1.96 分（满分 2 分）")
+    assert row[5] == "太原市.xlsx 填报表!G39；太原市.xlsx 填报表!G40"
+    bonus = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "太原市" and r[1] == "1.2.2")
+    assert bonus[4] == 2.0 and bonus[3].endswith("= 2 分；加 2 分")
+    major = [r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "忻州市" and r[1].startswith("11.")]
+    assert major and all(r[4] < 0 for r in major)
 
 
 def test_files_sheet_lists_every_problem(scheme, tmp_path):
