@@ -122,7 +122,30 @@ def snapshot(result) -> pd.DataFrame:
         if unit in inputs_at:
             code, text, file, cell = columns
             rows.extend(_chunks("input", unit, [[code[k], "value", text[k], file[k], cell[k]] for k in inputs_at[unit]]))
+    inbox = _inbox_of(result)
+    if inbox:
+        rows.extend(_chunks(RUN_KIND, "", [["", "inbox", inbox, "", ""]]))
     return pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS)
+
+
+RUN_KIND = "run"     # records about the run itself (which inbox), not compared by diff
+
+
+def _inbox_of(result) -> str:
+    """The inbox a result was read from, as an absolute path ("" when not from a folder)."""
+    folder = getattr(result, "folder", "")
+    return str(Path(folder).resolve()) if folder else ""
+
+
+def snapshot_inbox(packed: pd.DataFrame) -> str:
+    """The inbox a snapshot came from; "" for one written before it was recorded."""
+    rows = packed[packed["kind"] == RUN_KIND]
+    if rows.empty:
+        return ""
+    for _code, field, value, _file, _cell in json.loads("".join(rows.sort_values("seq", key=lambda s: s.astype(int))["data"])):
+        if field == "inbox":
+            return value
+    return ""
 
 
 def _chunks(kind: str, city: str, recs: list) -> list[tuple[str, str, str, str]]:
@@ -155,6 +178,10 @@ def long_snapshot(result) -> pd.DataFrame:
         parts.append(pd.DataFrame({"kind": "input", "city": values["city"], "code": values["code"], "field": "value",
                                    "value": values["text"].astype(str), "file": values["file"].astype(str),
                                    "cell": values["cell"].astype(str)}))
+    inbox = _inbox_of(result)
+    if inbox:
+        parts.append(pd.DataFrame({"kind": [RUN_KIND], "city": [""], "code": [""], "field": ["inbox"],
+                                   "value": [inbox], "file": [""], "cell": [""]}))
     long = pd.concat(parts, ignore_index=True)[LONG_COLUMNS]
     # Roster order first, so the change log lists cities as they are assessed.
     order = {c: k for k, c in enumerate(cities.index)}
@@ -226,6 +253,7 @@ def diff(old: pd.DataFrame, new: pd.DataFrame) -> ChangeLog:
     """Compare two snapshots (packed or long): changed city figures and the input cells behind them."""
     old = unpack(old) if list(old.columns) == SNAPSHOT_COLUMNS else old
     new = unpack(new) if list(new.columns) == SNAPSHOT_COLUMNS else new
+    old, new = old[old["kind"] != RUN_KIND], new[new["kind"] != RUN_KIND]
     key = ["kind", "city", "code", "field"]
     figures_old = old[old["kind"] != "input"].set_index(key)["value"]
     figures_new = new[new["kind"] != "input"].set_index(key)["value"]

@@ -20,7 +20,8 @@ import click
 
 from . import __version__
 from .errors import AssessError, RosterError, RunError, SchemeError, TemplateError
-from .labels import MISSING, REJECTED, SCORED, STATUS_ZH
+from .labels import (FILE_STATUS_ZH, MISSING, NOT_FORM_EN, NOT_FORM_ZH, REJECTED, SCORED, STATUS_ZH, UNIT_UNKNOWN_EN,
+                     UNIT_UNKNOWN_ZH)
 
 # pandas and the readers are imported by the commands that use them (`--help`
 # and `--version` stay instant); only the annotations below name Scheme.
@@ -57,9 +58,9 @@ def cli():
     \b
     Exit codes / 退出码:
       0  全部完成 / all done
-      1  已完成，但发现问题（有单位未计分或未提交，check、scheme 发现问题） /
-         done, with problems found (units not scored or missing; check or
-         scheme found problems)
+      1  已完成，但发现问题（有单位未计分或未提交，有文件未能使用，check、scheme
+         发现问题） / done, with problems found (units not scored or missing,
+         files not used; check or scheme found problems)
       2  无法完成（用法错误、方案或名单无法读取、输出无法写入） / trouble:
          usage error, unreadable scheme or roster, output not writable
 
@@ -67,6 +68,21 @@ def cli():
     Example:
         assess-xlsx score samples/
     """
+    _safe_output()
+
+
+def _safe_output() -> None:
+    """Output never fails on encoding: a console that is not UTF-8 (GBK on
+    Windows, PYTHONIOENCODING=gbk) shows '?' for what it cannot show."""
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None and (getattr(stream, "errors", "") or "strict") == "strict":
+            try:
+                reconfigure(errors="replace")
+            except (ValueError, OSError):
+                pass
 
 
 ROSTER_HINT = ("提示 / hint：名单为 UTF-8 文本，每行一个单位，省会写作“名称<Tab>省会” / "
@@ -253,16 +269,19 @@ def check_lines(sub) -> list[str]:
     from .findings import ERROR, INFO, WARNING
 
     skips = {f.file: f for f in sub.report if f.severity == INFO}
+    not_form = {f.file for f in sub.report if f.code == "sheet-missing"}
     lines = []
     for rec in sub.files.itertuples(index=False):
         if rec.status == "skipped":
             f = skips.get(rec.file)
             lines.append(f"{rec.file}：{f.message_zh} / {f.message_en}" if f else f"{rec.file}：已跳过 / skipped")
             continue
-        unit = rec.city or "单位不明"
-        unit_en = rec.city or "unit unknown"
-        if rec.status == "unreadable":
-            lines.append(f"{rec.file}：{unit}，无法读取，问题 {rec.problems} 个 / {unit_en}: unreadable, {rec.problems} problem(s)")
+        unit = rec.city or UNIT_UNKNOWN_ZH
+        unit_en = rec.city or UNIT_UNKNOWN_EN
+        if rec.status == "unreadable" and rec.file in not_form:
+            lines.append(f"{rec.file}：{unit}，{NOT_FORM_ZH}，问题 {rec.problems} 个 / {unit_en}: {NOT_FORM_EN}, {rec.problems} problem(s)")
+        elif rec.status == "unreadable":
+            lines.append(f"{rec.file}：{unit}，{FILE_STATUS_ZH['unreadable']}，问题 {rec.problems} 个 / {unit_en}: unreadable, {rec.problems} problem(s)")
         else:
             lines.append(f"{rec.file}：{unit}，读取 {rec.inputs} 项，问题 {rec.problems} 个 / {rec.inputs} inputs read, {rec.problems} problem(s)")
     if not len(sub.files):
@@ -345,8 +364,10 @@ def score_command(inbox, scheme_path, rules_path, roster_path, output, per_city,
     nothing as 未提交. When the output exists already it is kept as
     考核结果.prev.xlsx and the new workbook lists what changed (变更记录).
 
-    Exit code 0 when every unit is scored; 1 when some are rejected or
-    missing (with --strict nothing is written then); 2 when nothing could
+    After the ranking, every file that could not be used is listed with
+    its reason. Exit code 0 when every unit is scored and every file used;
+    1 when some are rejected or missing, or a file could not be used (with
+    --strict nothing is written when a unit is not scored); 2 when nothing could
     be done (a usage error, an unreadable scheme or roster, an output that
     cannot be written).
 
@@ -374,11 +395,32 @@ def score_command(inbox, scheme_path, rules_path, roster_path, output, per_city,
     if json_path:
         _write_json(result, json_path)
     run = _write_or_fail(result, inbox, output, per_city)
+    unused = unused_lines(result)
     if not quiet and json_path != "-":
-        for line in score_lines(result) + run_lines(run):
+        for line in score_lines(result) + unused + run_lines(run):
             click.echo(line)
-    if not complete:
+    if not complete or unused:
         raise SystemExit(1)
+
+
+def unused_lines(result) -> list[str]:
+    """Every file `score` could not use (unreadable, or read with no unit), with its reason."""
+    from .findings import ERROR
+
+    reasons: dict[str, object] = {}
+    for f in result.findings:
+        if f.severity == ERROR and f.file:
+            reasons.setdefault(f.file, f)
+    files = [r for r in result.files.itertuples(index=False)
+             if r.status == "unreadable" or (r.status != "skipped" and not r.city)]
+    if not files:
+        return []
+    lines = [f"未能使用的文件 / Files not used（{len(files)}）："]
+    for rec in files:
+        f = reasons.get(rec.file)
+        why = f"{f.message_zh} / {f.message_en}" if f else f"{FILE_STATUS_ZH['unreadable']} / unreadable"
+        lines.append(f"  {rec.file}：{why}")
+    return lines
 
 
 def _score_with_progress(inbox, scheme, roster, settings, quiet):
@@ -421,6 +463,11 @@ def run_lines(run) -> list[str]:
         lines.extend(f"  {line}" for line in run.changes.summary_lines())
     elif run.previous_problem:
         lines.append(f"上次结果无法比较 / the previous output could not be compared：{run.previous_problem}")
+    if run.other_inbox:
+        lines.append(f"原有结果来自另一个文件夹（{run.other_inbox}），不是本文件夹的上次结果，未作比较 / "
+                     f"the existing output was scored from another folder ({run.other_inbox}); not compared as a rerun")
+    for path in run.set_aside:
+        lines.append(f"另一文件夹的结果已另存为 / the other folder's result is kept as：{path.name}")
     if run.output is not None:
         kept = f"（上次结果另存为 / previous kept as {run.previous.name}）" if run.previous else ""
         lines.append(f"已写入 / written：{run.output}{kept}")

@@ -62,3 +62,15 @@ class RunError(AssessError, ValueError):
 
 class SnapshotError(AssessError, ValueError):
     """The previous workbook has no readable snapshot (not made by this tool)."""
+
+
+class FileRefused(AssessError):
+    """A submitted workbook refused before any parser sees it (intake/guard.py,
+    intake/biff.py); carries the fields of the finding to report. Caught in
+    intake and turned into that finding: it never reaches the CLI."""
+
+    def __init__(self, code: str, note: str = "", value: str = "", expected: str = "", sheet: str = "",
+                 cell: str = "", cells: int = 0):
+        super().__init__(code, note)
+        self.code, self.note, self.value, self.expected = code, note, value, expected
+        self.sheet, self.cell, self.cells = sheet, cell, cells

@@ -21,6 +21,7 @@ ERROR, WARNING, INFO = "error", "warning", "info"
 MESSAGES: dict[str, tuple[str, str, str]] = {
     # scheme (the task-breakdown table)
     "scheme-unreadable": (ERROR, "考核方案文件无法读取：{note}", "cannot read the scheme table: {note}"),
+    "scheme-refused": (ERROR, "考核方案文件无法读取：{value}", "cannot read the scheme table: {note}"),
     "scheme-header-missing": (ERROR, "找不到表头行（需含“{expected}”）", "no header row found (expected the columns {expected})"),
     "scheme-points-invalid": (ERROR, "赋分“{value}”不是数字", "points {value!r} are not a number"),
     "scheme-fragment-mismatch": (ERROR, "“{note}”标注{expected}分，但其下各行赋分合计为{value}分", "fragment {note!r} is labelled {expected} points but its rows sum to {value}"),
@@ -44,7 +45,18 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "file-empty": (ERROR, "文件是空的（0字节），无法读取", "the file is empty (0 bytes)"),
     "file-encrypted": (ERROR, "工作簿设有打开密码，无法读取；请去掉密码后重新报送", "the workbook is password-protected; send it again without a password"),
     "file-unreadable": (ERROR, "无法作为工作簿读取（文件损坏或格式不对）：{note}", "cannot be read as a workbook (damaged or wrong format): {note}"),
-    "sheet-missing": (ERROR, "找不到填报表：没有含“编号”和“填报值”两列的表头行", "no input sheet: no header row with the columns 编号 and 填报值"),
+    "sheet-missing": (ERROR, "不是填报表：没有找到含“编号”“填报值”的工作表", "not a score sheet: no sheet with 编号 and 填报值 headers"),
+    # files a reader could not get through, each with its plain reason
+    "file-structure-broken": (ERROR, "文件结构异常，读取时程序无法处理（可能已损坏）；请用 Excel/WPS 打开后另存为 .xlsx 再报送", "the file's structure is broken and the reader cannot handle it (probably damaged); open it in Excel/WPS, save it as .xlsx and send it again"),
+    "file-out-of-memory": (ERROR, "读取该文件所需内存超过上限 {expected}（文件结构异常或内容过多），已停止读取；请只保留填报表，另存为 .xlsx 后报送", "reading the file needs more memory than the limit of {expected} (a broken structure or far too much content); stopped; keep only the score sheet, save it as .xlsx and send it again"),
+    "file-timeout": (ERROR, "读取该文件超过时限 {expected} 仍未完成，已停止读取（文件结构异常或内容过多）；请另存为 .xlsx 后报送", "reading the file took longer than the limit of {expected} and was stopped (a broken structure or far too much content); save it as .xlsx and send it again"),
+    "file-ole-broken": (ERROR, "文件内部结构（OLE 复合文档）损坏：{value}，无法读取；请用 Excel/WPS 打开后另存为 .xlsx 再报送", "the file's internal (OLE compound document) structure is damaged: {note}; open it in Excel/WPS, save it as .xlsx and send it again"),
+    "file-incomplete": (ERROR, "文件内容不完整（数据在中途结束，可能未下载或复制完），无法读取；请重新报送", "the file is incomplete (its data end part-way; the download or copy did not finish); send it again"),
+    "file-cell-ref-bad": (ERROR, "工作表中的单元格地址不完整（缺少行号），文件由其他程序生成或已损坏；请用 Excel/WPS 打开后另存为 .xlsx 再报送", "a cell address in a sheet has no row number (written by another program, or damaged); open it in Excel/WPS, save it as .xlsx and send it again"),
+    "file-part-missing": (ERROR, "工作簿引用了不存在的部件或条目（文件不完整或已损坏），无法读取；请用 Excel/WPS 打开后另存为 .xlsx 再报送", "the workbook refers to a part or entry that is not there (incomplete or damaged); open it in Excel/WPS, save it as .xlsx and send it again"),
+    "file-macro-sheet": (ERROR, "工作簿只有 Excel 4.0 宏表，没有普通工作表，无法读取；请把填报内容放在普通工作表中，另存为 .xlsx 后报送", "the workbook holds only an Excel 4.0 macro sheet, no worksheet; put the inputs on an ordinary sheet, save it as .xlsx and send it again"),
+    "file-flat-ods": (ERROR, "是单文件 XML 格式的 OpenDocument 表格（.fods），无法读取；请在 WPS/LibreOffice 中另存为 .xlsx 后报送", "a flat-XML OpenDocument spreadsheet (.fods); save it as .xlsx in WPS/LibreOffice and send it again"),
+    "file-xlsb": (ERROR, "是 Excel 二进制工作簿（.xlsb），无法读取；请另存为 .xlsx 后报送", "an Excel binary workbook (.xlsb); save it as .xlsx and send it again"),
     # which unit
     "city-unknown": (ERROR, "被考核单位“{value}”不在单位名单中，请从下拉列表选择", "unit “{value}” is not in the roster; pick it from the list"),
     "city-missing": (ERROR, "无法确定被考核单位：“被考核单位”未填写，文件名中也没有名单中的单位", "cannot tell the unit: 被考核单位 is empty and the file name names no unit of the roster"),

@@ -4,13 +4,18 @@ Reads the inbox, scores it, and writes the workbook; when the output already
 exists, keeps it as `<name>.prev.xlsx` and records in the new workbook what
 changed since (the 变更记录 sheet, from the hidden snapshot of the previous
 one). Used by `score` and `watch`; the CLI only prints what this returns.
+
+Sibling inboxes (交回/ and 新交回/ in one parent) share the default output.
+The snapshot records the inbox it was scored from: an output (or .prev) of
+another inbox is no previous run of this one; it is never compared with it
+and never overwritten, but kept under a name no file has (考核结果.交回.xlsx).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -28,6 +33,8 @@ class Run:
     changes: object = None         # changes.ChangeLog, when there was a previous output
     previous_problem: str = ""     # why the previous output could not be compared
     per_city: list[Path] | None = None
+    other_inbox: str = ""          # the existing output was scored from this other inbox
+    set_aside: list[Path] = field(default_factory=list)   # results of other inboxes, kept under their own names
 
 
 def default_output(inbox: str | os.PathLike) -> Path:
@@ -63,7 +70,7 @@ def write_run(result, inbox, output: Path | None = None, *, per_city: Path | Non
 
     (`score --strict` decides before calling this, so that no JSON is written either.)
     """
-    from .changes import diff, read_snapshot, snapshot
+    from .changes import diff, read_snapshot, snapshot, snapshot_inbox
     from .errors import SnapshotError
     from .report import write_per_city, write_workbook
     from .xlsx import stage
@@ -71,25 +78,68 @@ def write_run(result, inbox, output: Path | None = None, *, per_city: Path | Non
     output = Path(output) if output is not None else default_output(inbox)
     check_output(inbox, output)
     run = Run(result=result, output=None)
+    here = str(Path(inbox).resolve())
     packed = snapshot(result)     # once: compared with the previous output and written into the new one
     if output.exists():
         try:
-            run.changes = diff(read_snapshot(output), packed)
+            old = read_snapshot(output)
+            if snapshot_inbox(old) not in ("", here):
+                run.other_inbox = snapshot_inbox(old)
+            else:
+                run.changes = diff(old, packed)
         except SnapshotError as exc:
             run.previous_problem = str(exc)
     kept = previous_path(output)
-    # A copy of the current output beside it, to become the .prev file.
-    staged = stage(kept, lambda tmp: shutil.copyfile(output, tmp)) if output.exists() else None
+    staged = []       # copies made before anything is replaced: (Staged, set aside?)
     try:
+        if output.exists() and run.other_inbox:
+            # Another inbox's result: kept under its own name, not as our .prev.
+            aside = free_name(output, Path(run.other_inbox).name)
+            staged.append((stage(aside, lambda tmp: shutil.copyfile(output, tmp)), aside))
+        elif output.exists():
+            other = _inbox_of_file(kept)
+            if other not in ("", here):
+                # The .prev about to be replaced is another inbox's: kept aside first.
+                aside = free_name(output, Path(other).name)
+                staged.append((stage(aside, lambda tmp: shutil.copyfile(kept, tmp)), aside))
+            # A copy of the current output beside it, to become the .prev file.
+            staged.append((stage(kept, lambda tmp: shutil.copyfile(output, tmp)), None))
         write_workbook(result, output, created=created, changes=run.changes, packed=packed)
-        if staged is not None:
-            # Only once the new workbook is in place does the old one become .prev.
-            staged.commit()
-            run.previous = kept
+        # Only once the new workbook is in place do the old ones take their new names.
+        for copy, aside in staged:
+            copy.commit()
+            if aside is not None:
+                run.set_aside.append(aside)
+            else:
+                run.previous = kept
     finally:
-        if staged is not None:
-            staged.discard()
+        for copy, _ in staged:
+            copy.discard()
     run.output = output
     if per_city is not None:
         run.per_city = write_per_city(result, per_city, created=created)
     return run
+
+
+def free_name(output: Path, label: str) -> Path:
+    """考核结果.交回.xlsx beside the output, or .2, .3 ... : a name no file has yet."""
+    label = label.strip(". ") or "inbox"
+    candidate = output.with_name(f"{output.stem}.{label}{output.suffix}")
+    n = 2
+    while candidate.exists() or candidate == previous_path(output):
+        candidate = output.with_name(f"{output.stem}.{label}.{n}{output.suffix}")
+        n += 1
+    return candidate
+
+
+def _inbox_of_file(path: Path) -> str:
+    """The inbox a kept workbook was scored from ("" when absent or unknown)."""
+    from .changes import read_snapshot, snapshot_inbox
+    from .errors import SnapshotError
+
+    if not path.exists():
+        return ""
+    try:
+        return snapshot_inbox(read_snapshot(path))
+    except SnapshotError:
+        return ""

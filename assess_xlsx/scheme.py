@@ -29,6 +29,7 @@ from .crosscheck import cross_check
 from .errors import FigureError, RuleError, SchemeError
 from .figures import fmt_short, to_hundredths
 from .findings import Finding, Report
+from .intake.guarded import Refusal, read_guarded
 from .labels import ITEM_SIDE_ZH
 from .rules.load import load_rules
 from .rules.model import RuleBook
@@ -186,12 +187,23 @@ def _load_grid(path: Path, report: Report) -> _Grid | None:
     try:
         # calamine reads values and merged ranges ~30x faster than openpyxl
         # (5 ms against 170 ms for the 2022 table: most of `score` on 11 cities).
-        grids = _grids_calamine(path)
+        # A table given by the user is an untrusted workbook: the reader's guard,
+        # parsed in a worker process that may die (intake/guarded.py).
+        builtin = path.resolve() == default_scheme_path().resolve()
+        grids = _grids_calamine(path) if builtin else read_guarded(path, _grids_calamine)
+        if isinstance(grids, Refusal):    # zh empty: no plain reason, en is calamine's error
+            if grids.zh:
+                report.add("scheme-refused", file=path.name, value=grids.zh, note=grids.en)
+            else:
+                report.add("scheme-unreadable", file=path.name, note=grids.en)
+            return None
         if grids and path.suffix.lower() in (".xlsx", ".xlsm"):
             title = _xlsx_title(path)
             for grid in grids:
                 grid.title = title
-    except Exception as exc:  # any reader failure is a finding, not a crash
+    except BaseException as exc:  # any reader failure (a Rust panic included) is a finding, not a crash
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+            raise
         report.add("scheme-unreadable", file=path.name, note=f"{type(exc).__name__}: {exc}")
         return None
     if not grids:
@@ -221,13 +233,21 @@ def _xlsx_title(path: Path) -> str:
     return html.unescape(m.group(1)).strip() if m else ""
 
 
-def _grids_calamine(path: Path) -> list[_Grid]:
+def _grids_calamine(path: Path, facts=None) -> list[_Grid]:
+    """Every sheet as a grid; with `facts` (the guard's zip inspection) each sheet
+    is measured before calamine parses it and one too large is passed over."""
     from python_calamine import CalamineWorkbook
 
     wb = CalamineWorkbook.from_path(str(path))
     try:
         out = []
+        if facts is not None:
+            facts.settle(wb.sheet_names)
         for name in wb.sheet_names:
+            if facts is not None:
+                facts.measure(name)
+                if name in facts.too_large:
+                    continue
             sheet = wb.get_sheet_by_name(name)
             values = [[_cell_text(v) for v in row] for row in sheet.to_python(skip_empty_area=False)]
             # Merges are known for .xlsx/.xls; an .ods shows them as empty cells.

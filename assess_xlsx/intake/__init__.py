@@ -1,8 +1,11 @@
 """Intake: the returned workbooks, from a folder to checked values.
 
 contract.py  the fill-in sheet contract (sheet and header names, which files are workbooks)
-guard.py     hostile-file checks, before any parser sees a file
-extract.py   folder scan and workbook to records, on every core for many files
+guard.py     hostile-file checks on a zipped workbook, before any parser sees it
+biff.py      the same for an .xls (OLE chains, FILEPASS, extent)
+sandbox.py   worker processes that may die: memory ceiling, time limit, started once per run
+extract.py   folder scan and workbook to records, read in the sandbox
+guarded.py   one untrusted workbook (a user's scheme table): guard, then a parser in the sandbox
 validate.py  normalise, merge a unit's files, cross-checks, the files table
 """
 

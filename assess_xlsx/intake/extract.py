@@ -9,26 +9,25 @@ for. Problems are Findings added to the Report; nothing is raised for a bad
 file, which is reported while the rest go on. Each file is read once into a
 list of (code, value, cell) records; validate.py works on them as columns.
 
-Many workbooks are read on every core: past PARALLEL_MIN_FILES workbooks
-`read_in_pool` reads them in worker processes, one per core, and gives back
-what the serial loop would have made: the same `_FileRead` records and the
-same findings, in file order. A process rather than a thread per core:
-calamine lets go of the GIL while it parses, but the zip inspection and the
-reading of rows around it are Python, which does not. Below the threshold the
-workers cost more to start than they save.
+Every workbook, one or thousands, is read in a worker process that may die
+(`read_in_pool`, sandbox.py: started once per run, a memory ceiling and a
+time limit each): a damaged file can make calamine abort the process, which
+no `try` catches. The records and findings come back as a serial loop would
+make them, in file order; a file whose worker died, ran out of memory or
+time is a finding for it alone (`_failed_read`) and is never read again in
+the calling process. One worker up to PARALLEL_MIN_FILES files (a second
+costs more to start than it saves), one per core above: calamine lets go of
+the GIL while it parses, but the zip inspection and the reading of rows
+around it are Python, which does not.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import multiprocessing
 import os
 import re
-import sys
 import zipfile
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from ..rules.inputs import _as_text, expected_text
 from .contract import CODE_HEADER, READABLE, SHEET_NAME, UNIT_LABEL, VALUE_HEADER, file_label, skip_reason
 from .guard import (_CHUNK, _OLE, _PK, MAX_FILE_BYTES, MAX_SHEET_CELLS, ZipFacts, ZipRefused, _mb, _ole_encrypted,
                     _reason, inspect_zip)
+from .biff import BiffRefused, check_xls
 
 HEADER_SCAN_ROWS = 60
 _CODE_LIKE = re.compile(r"^\d+(?:\.\d+)+[a-z]?$")
@@ -73,7 +73,7 @@ def _classify(entry: os.DirEntry) -> str | None:
 
 
 def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> _FileRead:
-    from python_calamine import CalamineWorkbook, PasswordError
+    from python_calamine import PasswordError
 
     rel = file_label(rel)
     out = _FileRead(rel=rel)
@@ -97,20 +97,25 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
     if _ole_encrypted(data):
         return unreadable("file-encrypted", expected=READABLE)
     try:
+        check_xls(data, MAX_SHEET_CELLS)      # an .xls: its OLE chains, FILEPASS and extent (see biff.py)
         facts = inspect_zip(data)
+    except BiffRefused as refused:
+        note, expected = (str(refused.cells), str(MAX_SHEET_CELLS)) if refused.cells else (refused.note, READABLE)
+        return unreadable(refused.code, note=note, value=refused.value, sheet=refused.sheet,
+                          cell=refused.cell, expected=expected)
     except ZipRefused as refused:
         return unreadable(refused.code, note=refused.note, value=refused.value, expected=refused.expected,
                           sheet=refused.sheet, cell=refused.cell)
     if facts and facts.eager and facts.too_large:
         return _too_large(facts, unreadable)
     try:
-        # The checked parts, unzipped already, when the inspection repacked them (see _repack).
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(facts.parse if facts and facts.parse else data))
+        wb = open_workbook(path, data, facts)
     except PasswordError:
         return unreadable("file-encrypted", expected=READABLE)
     except BaseException as exc:  # any reader failure (a Rust panic included) is a finding; the rest go on
         _reraise_interrupt(exc)
-        return unreadable("file-unreadable", note=_describe(data, exc), expected=READABLE)
+        code, note = why_unreadable(data, exc)
+        return unreadable(code, note=note, expected=READABLE)
     try:
         names = wb.sheet_names
         if facts:
@@ -123,7 +128,8 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
                           sheet=refused.sheet, cell=refused.cell)
     except BaseException as exc:
         _reraise_interrupt(exc)
-        return unreadable("file-unreadable", note=_reason(exc), expected=READABLE)
+        code, note = why_unreadable(data, exc, described=False)
+        return unreadable(code, note=note, expected=READABLE)
     finally:
         wb.close()
     if found is None:
@@ -224,6 +230,77 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
             out.codes.append(code)
             out.values.append(value)
             out.cells.append(cell)
+    return out
+
+
+def open_workbook(path: Path, data: bytes, facts):
+    """calamine's workbook for the checked bytes. An OLE file is opened by its
+    path as an .xls (the bytes just checked): sniffing from memory would turn
+    every error, a password included, into "Cannot detect file format"."""
+    from python_calamine import CalamineWorkbook
+
+    if data.startswith(_OLE) and path.suffix.lower() == ".xls":
+        return CalamineWorkbook.from_path(str(path))
+    # The checked parts, unzipped already, when the inspection repacked them (see _repack).
+    return CalamineWorkbook.from_filelike(io.BytesIO(facts.parse if facts and facts.parse else data))
+
+
+# calamine's own words for a damaged file -> the finding that says it plainly.
+_CALAMINE_REASONS = (
+    ("range is missing the expected", "file-cell-ref-bad"),
+    ("failed to fill whole buffer", "file-incomplete"),
+    ("end of stream", "file-incomplete"),
+    ("no entry found for key", "file-part-missing"),
+)
+
+
+def why_unreadable(data: bytes, exc: BaseException, described: bool = True) -> tuple[str, str]:
+    """(code, note) for a workbook calamine could not read: a plain reason where
+    one is known, else file-unreadable with what the file holds."""
+    if type(exc).__name__ == "PanicException":     # pyo3_runtime.PanicException, a BaseException
+        return "file-structure-broken", _reason(exc)
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"<?xml") and b"urn:oasis:names:tc:opendocument" in head:
+        return "file-flat-ods", ""
+    if data.startswith(_PK):
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = zf.namelist()
+        except zipfile.BadZipFile:
+            names = []
+        if any(n.startswith("xl/macrosheets/") for n in names) and not any(n.startswith("xl/worksheets/") for n in names):
+            return "file-macro-sheet", ""
+        if "xl/workbook.bin" in names:
+            return "file-xlsb", ""
+    text = str(exc).lower()
+    for words, code in _CALAMINE_REASONS:
+        if words in text:
+            return code, _reason(exc)
+    return "file-unreadable", (_describe(data, exc) if described else _reason(exc))
+
+
+def failure_code(reason: str) -> tuple[str, str]:
+    """(finding code, expected) for a worker that died, ran out of memory or of time."""
+    from .sandbox import MEMORY, MEMORY_LIMIT, TIME_LIMIT, TIMEOUT
+
+    code = {MEMORY: "file-out-of-memory", TIMEOUT: "file-timeout"}.get(reason, "file-structure-broken")
+    expected = {MEMORY: _mb(MEMORY_LIMIT), TIMEOUT: f"{TIME_LIMIT:g} 秒 / s"}.get(reason, READABLE)
+    return code, expected
+
+
+def _failed_read(path: Path, rel: str, reason: str, detail: str, roster: Roster, report: Report) -> _FileRead:
+    """The record of a file whose worker died, ran out of memory or time (see
+    sandbox.py): a finding for it alone; it is never read again here."""
+    rel = file_label(rel)
+    city = unit_from_filename(rel, roster) or ""
+    code, expected = failure_code(reason)
+    report.add(code, file=rel, city=city, note=detail, expected=expected)
+    out = _FileRead(rel=rel, city=city, status="unreadable")
+    try:
+        with open(path, "rb") as fh:          # hashed only, never parsed
+            out.sha256 = _sha256_stream(fh)
+    except OSError:
+        pass
     return out
 
 
@@ -351,19 +428,14 @@ def read_folder(folder: Path, inputs, roster: Roster, report: Report, progress=N
             skipped.append({"file": label, "city": "", "status": "skipped", "inputs": 0, "problems": 0, "sha256": ""})
             continue
         todo.append(entry)
-    if use_pool(len(todo)):   # thousands of files: one worker per core, same records, same order
-        reads = read_in_pool([(entry.path, entry.name) for entry in todo], inputs, roster, report, progress)
-    else:
-        for done, entry in enumerate(todo, 1):
-            reads.append(_read_file(Path(entry.path), entry.name, inputs, roster, report))
-            if progress is not None:
-                progress(done, len(todo))
+    # Every file is read in a worker process that may die (see sandbox.py), one file or thousands.
+    reads = read_in_pool([(entry.path, entry.name) for entry in todo], inputs, roster, report, progress)
     return reads, skipped
 
 
 # --------------------------------------------------------------------------- many files on every core
 
-PARALLEL_MIN_FILES = 48    # fewer files are read in the calling process
+PARALLEL_MIN_FILES = 48    # up to this many files are read by one worker
 CHUNK_FILES = 16           # files a worker reads per round trip (~0.1 s of work)
 
 # Set in each worker by _start_worker: what every file is read against.
@@ -373,22 +445,19 @@ _roster = None
 
 def cores() -> int:
     """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+    from .sandbox import cores as sandbox_cores
+
+    return sandbox_cores()
 
 
 def use_pool(files: int) -> bool:
+    """Whether more than one worker reads (every file is read in a worker; see sandbox.py)."""
     return files > PARALLEL_MIN_FILES and cores() > 1
 
 
-def _context():
-    # fork starts a worker at once with the modules already imported; where fork
-    # is unsafe or missing (macOS, Windows) the platform's default is used.
-    if sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context()
+def workers_for(files: int) -> int:
+    """One worker for a small folder (starting a second costs more than it saves), one per core for a large one."""
+    return min(cores(), max(1, files // CHUNK_FILES)) if use_pool(files) else 1
 
 
 def _start_worker(inputs, roster) -> None:
@@ -419,28 +488,26 @@ def _share_layout(read, layouts: dict) -> None:
 
 
 def read_in_pool(jobs: list[tuple[str, str]], inputs, roster, report: Report, progress=None) -> list:
-    """Read (path, name) jobs in worker processes; findings go to `report` in
-    file order, as the serial loop adds them. -> the `_FileRead` records in order.
+    """Read (path, name) jobs in worker processes (see sandbox.py); findings go
+    to `report` in file order, as a serial loop would add them. -> the
+    `_FileRead` records in order.
 
-    Should a worker die (killed by the system, say), the files not yet read
-    are read here, one by one, as without a pool.
+    A worker that dies on a file (a Rust abort), runs out of memory or time
+    leaves a finding for that file alone (`_failed_read`); the file is never
+    read again here, and every other file is read as before.
     """
+    from .sandbox import Sandbox
+
     reads: list = []
     layouts: dict = {}
-    workers = min(cores(), max(1, len(jobs) // CHUNK_FILES))
-    try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
-                                 initializer=_start_worker, initargs=(inputs, roster)) as pool:
-            for read, findings in pool.map(_read_one, jobs, chunksize=CHUNK_FILES):
-                _share_layout(read, layouts)
-                reads.append(read)
-                report.extend(findings)
-                if progress is not None:
-                    progress(len(reads), len(jobs))
-    except BrokenProcessPool:
-        pass
-    for path, name in jobs[len(reads):]:
-        reads.append(_read_file(Path(path), name, inputs, roster, report))
-        if progress is not None:
-            progress(len(reads), len(jobs))
+    with Sandbox(_read_one, init=_start_worker, initargs=(inputs, roster), workers=workers_for(len(jobs))) as box:
+        outcomes = box.map(jobs, progress)
+    for (path, name), outcome in zip(jobs, outcomes):
+        if outcome.ok:
+            read, findings = outcome.value
+            _share_layout(read, layouts)
+            reads.append(read)
+            report.extend(findings)
+        else:
+            reads.append(_failed_read(Path(path), name, outcome.reason, outcome.detail, roster, report))
     return reads

@@ -21,6 +21,7 @@ from functools import lru_cache
 
 from xlsxwriter.utility import xl_col_to_name
 
+from ..errors import FileRefused
 from .contract import READABLE, SHEET_NAME
 
 # Limits that keep one hostile or broken file from exhausting memory or time.
@@ -60,12 +61,8 @@ MAX_SHEET_CELLS = 2_000_000        # rows x columns a sheet spans, read as one g
 # inspection would pick; when anything about the mapping is unusual, every
 # worksheet is checked up front.
 
-class ZipRefused(Exception):
+class ZipRefused(FileRefused):
     """A zipped workbook refused before parsing; fields of the finding to report."""
-
-    def __init__(self, code: str, note: str = "", value: str = "", expected: str = "", sheet: str = "", cell: str = ""):
-        super().__init__(code, note)
-        self.code, self.note, self.value, self.expected, self.sheet, self.cell = code, note, value, expected, sheet, cell
 
 
 @dataclass
@@ -190,6 +187,11 @@ def inspect_zip(data: bytes) -> ZipFacts | None:
         if total > MAX_XML_BYTES:
             raise ZipRefused("file-zip-bomb", note=f"XML {_mb(total)} unzipped", expected=limit)
         names = {i.filename for i in infos}
+        if "META-INF/manifest.xml" in names and "mimetype" in names:
+            # An .ods saved with a password lists its parts' encryption data here.
+            manifest = _unzip_checked(zf, zf.getinfo("META-INF/manifest.xml"), keep=True, data=data)
+            if b"encryption-data" in manifest:
+                raise ZipRefused("file-encrypted", expected=READABLE)
         facts = ZipFacts()
         sheets: dict[str, str] = {}
         done: set[zipfile.ZipInfo] = set()

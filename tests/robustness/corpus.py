@@ -157,6 +157,33 @@ def rezip(data: bytes, replace: dict[str, bytes] | None = None, remove=(), add: 
     return buf.getvalue()
 
 
+def xml_text(text: str) -> bytes:
+    """A regex (bytes) for `text` as XML character data, however the writer
+    spelt it: openpyxl writes UTF-8 without lxml and character references
+    (&#32534;) with it; any character may come either way."""
+    alts = []
+    for ch in text:
+        forms = {re.escape(ch.encode()), re.escape(f"&#{ord(ch)};".encode()),
+                 b"&#[xX]0*" + f"{ord(ch):x}".encode() + b";"}
+        if ch.isascii():
+            forms.add(re.escape(ch.encode()))
+        alts.append(b"(?:" + b"|".join(sorted(forms)) + b")")
+    return b"".join(alts)
+
+
+def empty_tag(name: str, attrs: str) -> bytes:
+    """A regex (bytes) for the empty element <name attrs/> written with or
+    without the space before "/>" (openpyxl with lxml writes none)."""
+    return re.escape(f"<{name} {attrs}".encode()) + rb"\s*/>"
+
+
+def sub_once(pattern: bytes, repl: bytes, data: bytes) -> bytes:
+    """`data` with the first match of `pattern` replaced; the pattern must match."""
+    out, n = re.subn(pattern, lambda m: repl, data, count=1)
+    assert n == 1, pattern
+    return out
+
+
 def sheet_part(data: bytes, sheet: str) -> str:
     """The part name of worksheet `sheet` ('xl/worksheets/sheet1.xml')."""
     parts = zip_parts(data)

@@ -16,7 +16,8 @@ import zipfile
 
 import pytest
 
-from .corpus import Stream, build_zip, inflate_prefix, repeated_stream, rezip, sheet_part, write_xlsxwriter, zip_parts
+from .corpus import (Stream, build_zip, empty_tag, inflate_prefix, repeated_stream, rezip, sheet_part, sub_once,
+                     write_xlsxwriter, zip_parts)
 
 from assess_xlsx.intake.guard import MAX_PART_BYTES, MAX_SHEET_CELLS, MAX_XML_BYTES, MAX_ZIP_ENTRIES
 
@@ -282,16 +283,16 @@ def test_a_huge_sheet_beside_the_input_sheet_is_passed_over(case):
 
 
 @pytest.mark.parametrize("change", [
-    (b'<dimension ref="A1:K106" />', b'<dimension ref="A1:XFD1048576" />'),          # a stale used range
-    (b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" s="3" /></row></sheetData>'),  # a formatted, empty cell
+    (empty_tag("dimension", 'ref="A1:K106"'), b'<dimension ref="A1:XFD1048576" />'),      # a stale used range
+    (rb"</sheetData>", b'<row r="1048576"><c r="XFD1048576" s="3" /></row></sheetData>'),  # a formatted, empty cell
 ], ids=["dimension", "formatted-empty-cell"])
 def test_a_used_range_without_values_is_read(case, change):
     clean = case.clean_bytes(SPOILT)
     part = sheet_part(clean, "填报表")
     sheet = zip_parts(clean)[part]
-    assert change[0] in sheet
+    spoilt = sub_once(*change, sheet)      # with or without lxml, openpyxl's bytes differ: matched, not assumed
     case.drop(SPOILT)
-    case.write(NAME, rezip(clean, {part: sheet.replace(*change)}))
+    case.write(NAME, rezip(clean, {part: spoilt}))
     out = case.run()
     assert out.found == set()
     out.others_unchanged()
