@@ -437,8 +437,9 @@ class Body:
         tail = self._short.get(s)       # names, codes, labels: thousands of repeats each
         if tail is None:
             if not s:
-                if style is not None:    # xlsxwriter leaves out a blank cell without a format
-                    self._cell(row, col, style, "/>")
+                # Sheet.text writes "" as a blank cell in its style; write_string("")
+                # without a format (the snapshot's) as an empty inline string.
+                self._cell(row, col, style, "/>" if style is not None else ' t="inlineStr"><is><t></t></is></c>')
                 return
             if len(s) > MAX_CELL_TEXT:
                 s = s[: MAX_CELL_TEXT - 40] + "…（超长，已截断 / truncated）"
