@@ -4,10 +4,11 @@ The rules (data/rules-2022.toml) were written from the spec; the table's
 扣分标准/加分标准 text is what the cities read. This module picks the figures
 out of the text where it follows the common patterns, independently of the
 rules, and lists every place where the two differ. The amounts are found by
-the phrasings of the part kinds (rules/parts.py: 扣X分, 发现一件…扣X分,
-得分=…×X and the like); the caps here:
+the phrasings of the part kinds and the cap phrasings (rules/parts.py: 扣X分,
+发现一件…扣X分, 得分=…×X; 扣分上限为X分, 最多扣X分), the same patterns the
+drafting engine (rules/draft.py) reads. A cap reads:
 
-    扣分上限为X分 / 扣分上限X分          a cap (of a clause or of the row)
+    扣分上限为X分 / 扣分上限X分 / 最多扣X分   a cap (of a clause or of the row)
     总扣分上限为X分 / 以上…合计扣分上限为X分 / 两项扣分上限为X分
                                          the row's cap
     加分上限为X分                        the row's bonus cap
@@ -28,46 +29,45 @@ import pandas as pd
 
 from .figures import fmt_short, to_hundredths
 from .findings import Finding
-from .rules.parts import KINDS, Figure, kind_of
+from .rules.parts import CAPS, KINDS, Figure, Phrasing, kind_of
 
-_NUM = r"(\d+(?:\.\d+)?)"
-_DEDUCT_CAP = re.compile(r"(总|合计|[两二三四五]项)?扣分上限为?" + _NUM + "分")
-_BONUS_CAP = re.compile(r"加分上限为?" + _NUM + "分")
 _WS = re.compile(r"\s+")
 _CLAUSE_END = re.compile(r"[，,；;。：:\n（）()]")
 
 
-def _phrasings() -> dict[str, list[tuple[re.Pattern, list[tuple[re.Pattern | None, str, str]]]]]:
-    """side -> [(pattern, [(context, part kind, show), ...])]: each pattern once,
-    in the order the kinds list them, its phrasings with a context first."""
-    out: dict[str, dict] = {}
-    for kind in KINDS.values():
-        for ph in kind.phrasings:
-            out.setdefault(ph.side, {}).setdefault(ph.pattern, []).append((ph.context, kind.name, ph.show))
-    return {side: [(pattern, sorted(ways, key=lambda w: w[0] is None)) for pattern, ways in by_pattern.items()]
-            for side, by_pattern in out.items()}
+def _phrasings() -> list[Phrasing]:
+    """The part kinds' phrasings that give a figure, the catch-alls last."""
+    found = [ph for kind in KINDS.values() for ph in kind.phrasings if ph.figure]
+    return sorted(found, key=lambda ph: ph.general)
 
 
 _PHRASINGS = _phrasings()
+_CAPS = [ph for ph in CAPS if ph.role == "cap"]
 
 
 def text_figures(text: str, side: str) -> tuple[list[Figure], list[Figure]]:
-    """(amounts, caps) written in a 扣分标准 (side "deduct") or 加分标准 ("bonus") text."""
-    amounts: list[Figure] = []
+    """(amounts, caps) written in a 扣分标准 (side "deduct") or 加分标准 ("bonus") text,
+    found by the part kinds' own phrasings (rules/parts.py), in text order."""
+    amounts: list[tuple[int, Figure]] = []
     caps: list[Figure] = []
     if not text:
-        return amounts, caps
-    cap_pattern = _DEDUCT_CAP if side == "deduct" else _BONUS_CAP
-    for pattern, ways in _PHRASINGS.get(side, []):
-        for m in pattern.finditer(text):
-            window = _window(text, m.start()) if ways[0][0] is not None else ""
-            kind, show = next((k, sh) for context, k, sh in ways if context is None or context.search(window))
-            shown = _snippet(text, m.start(), m.end()) if show == "clause" else m.group(0)
-            amounts.append(Figure(kind, to_hundredths(m.group(1)), shown))
-    for m in cap_pattern.finditer(text):
-        scope = "row_cap" if side == "bonus" or m.group(1) else "cap"
-        caps.append(Figure(scope, to_hundredths(m.group(2 if side == "deduct" else 1)), m.group(0)))
-    return amounts, caps
+        return [], caps
+    claimed: set[int] = set()           # where a figure starts: one phrasing each
+    for ph in _PHRASINGS:
+        for m in ph.pattern.finditer(text):
+            at = m.start("amount")
+            if ph.side_of(m) != side or at in claimed:
+                continue
+            claimed.add(at)
+            shown = _snippet(text, m.start(), m.end()) if ph.show == "clause" else m.group(0)
+            amounts.append((at, Figure(ph.figure, to_hundredths(m.group("amount")), shown)))
+    for ph in _CAPS:
+        for m in ph.pattern.finditer(text):
+            if ph.side_of(m) != side:
+                continue
+            scope = "row_cap" if side == "bonus" or m.groupdict().get("scope") else "cap"
+            caps.append(Figure(scope, to_hundredths(m.group("amount")), m.group(0)))
+    return [f for _, f in sorted(amounts, key=lambda a: a[0])], caps
 
 
 def rule_figures(rule, side: str) -> tuple[list[Figure], list[Figure]]:
@@ -172,13 +172,6 @@ def _match(text: list[Figure], rule: list[Figure], key) -> tuple[list[Figure], l
         else:
             r_left.append(g)
     return t_left, r_left
-
-
-def _window(text: str, end: int) -> str:
-    """The clause before the amount and the one before that (where 发现一件 stands)."""
-    before = text[:end]
-    pieces = _CLAUSE_END.split(before)
-    return "，".join(p for p in pieces[-2:] if p)
 
 
 def _snippet(text: str, start: int, end: int) -> str:

@@ -12,7 +12,8 @@ The same table reads the same however it was laid out: title rows above the
 header or none, an extra column (序号), the table on any sheet, cells merged
 (the Word attachment pasted into Excel), left empty under the filled one (the
 same without merges, or an .ods/.xls whose merges the reader cannot see) or
-unmerged and filled down.
+unmerged and filled down. A Word attachment (.docx; .doc/.wps through
+LibreOffice) is turned into the same grid and merges by word.py.
 """
 
 from __future__ import annotations
@@ -184,6 +185,14 @@ class _Grid:
 
 def _load_grid(path: Path, report: Report) -> _Grid | None:
     """The first sheet holding the table (a finding when none can be read)."""
+    from .word import WORD_SUFFIXES, WordError
+
+    if path.suffix.lower() in WORD_SUFFIXES:
+        try:
+            return _grid_word(path)
+        except WordError as exc:
+            report.add(exc.code, file=path.name, **exc.fields)
+            return None
     try:
         # calamine reads values and merged ranges ~30x faster than openpyxl
         # (5 ms against 170 ms for the 2022 table: most of `score` on 11 cities).
@@ -213,6 +222,20 @@ def _load_grid(path: Path, report: Report) -> _Grid | None:
         if _find_header(grid.values)[0] is not None:
             return grid
     return grids[0]  # no header anywhere: the caller reports it
+
+
+def _grid_word(path: Path) -> _Grid:
+    """The table of a Word attachment: the first table holding the header row,
+    joined with the tables continuing it after page breaks (see word.py)."""
+    from .word import read_word_tables
+
+    doc = read_word_tables(path)
+    start = next((i for i, t in enumerate(doc.tables) if _find_header(t.values)[0] is not None), 0)
+    values, ranges, name = doc.joined(start)
+    grid = _resolve(values, ranges, name, "")
+    above = doc.tables[start].above
+    grid.title = _title_above([[t] for t in above], len(above)) or doc.title
+    return grid
 
 
 def _xlsx_title(path: Path) -> str:

@@ -150,8 +150,12 @@ def test_ranking_workbook_streamed_reads_the_same(scheme, tmp_path, monkeypatch)
         rows_a = [[(c.value, c.style_id) for c in row] for row in a[name].iter_rows()]
         rows_b = [[(c.value, c.style_id) for c in row] for row in b[name].iter_rows()]
         assert rows_a == rows_b, name
-    with zipfile.ZipFile(streamed) as z:
+    with zipfile.ZipFile(streamed) as z, zipfile.ZipFile(plain) as p:
         assert not any(re.search(rb"<f[ >]", z.read(n)) for n in z.namelist() if n.startswith("xl/worksheets/"))
+        # Part for part the same XML: row heights from fit_row, styles, panes, filters.
+        assert z.namelist() == p.namelist()
+        for name in p.namelist():
+            assert z.read(name) == p.read(name), name
     again = write_workbook(samples_result, tmp_path / "again.xlsx", created=CREATED)
     assert again.read_bytes() == streamed.read_bytes()
 

@@ -4,6 +4,8 @@ model.py  the frozen dataclasses (InputSpec, Part, RowRule, ItemRule, RuleBook)
 load.py   the rules TOML (data/rules-2022.toml) to a RuleBook
 parts.py  each part kind once: parameters, computation, sentence, figures, phrasings
 inputs.py each input kind once: normalising, expected form, validation, display
+draft.py  drafting one sentence of a table's text into parts, by the kinds' phrasings
+drafting.py  a whole table's draft as a rules file (TOML) and as JSON
 
 Nothing here knows a particular indicator; the scorer applies each part kind
 as one column operation over all units.

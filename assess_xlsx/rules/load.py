@@ -3,7 +3,10 @@
 `load_rules()` reads `data/rules-2022.toml` (or another year's file): for
 each scoring row and each 综合加分项/重大扣分项 item, its inputs (label,
 kind, bounds) and its deduction and bonus parts. What each kind of part and
-input takes is said by its class (parts.py, inputs.py).
+input takes is said by its class (parts.py, inputs.py). The keys `rules draft`
+writes on a row or item besides (`filled_by`, who fills its inputs; `status`
+and `review`, the draft's verdict) are accepted and left to their readers; a
+part of kind 待填写 (parts.PLACEHOLDER) is refused, naming the row and its text.
 """
 
 from __future__ import annotations

@@ -115,25 +115,46 @@ class Figure:
     show: str          # how it reads: the text snippet or the rule in spec notation
 
 
-_NUM = r"(\d+(?:\.\d+)?)"
-_DEDUCT = re.compile(r"扣除?" + _NUM + "分")
-_BONUS = re.compile(r"加" + _NUM + "分")
-_RATE = re.compile(r"得分\s*=[^；;。\n]*?[×xX*]\s*" + _NUM)
-# Words that make the amount after them count per case.
-_PER = re.compile(r"每|发现一|有一|有1|少一|[一1](?:件|项|起|家|处|期|次|篇|个县)")
+N = r"(\d+(?:\.\d+)?)"
+AMT = r"(?P<amount>\d+(?:\.\d+)?)"     # the figure a phrasing gives: 分, or a rate's multiplier
+UNIT = r"(个县|个市|个|件|起|家|处|项|次|期|篇|条|例|领域|份|名)"
+ONE = r"(?:一|1)"
+_VERB = r"(?P<verb>扣|加)"
 
 
 @dataclass(frozen=True)
 class Phrasing:
-    """One way the table's text writes a part: `pattern` finds its amount
-    (group 1) in a 扣分标准 (side "deduct") or 加分标准 ("bonus") text. With
-    `context`, only where the clause before the amount also matches it (and
-    then before the phrasings of the same pattern without one). `show`:
-    "clause" quotes the clause around the amount, "match" the match itself."""
-    side: str
+    """One way the table's text writes a part (or a cap): `name` says it in the
+    scheme's words ("发现一件，扣N分"), `pattern` finds it. `role` is what a
+    match gives: "amount" (a part with the figure in group `amount`),
+    "points" (a flag worth a share of the row's points: no figure), "definition"
+    (a rate's numerator and denominator), "band" (a rate band's fixed amount),
+    "cap", "no_cap". The text cross-check (crosscheck.py) reads the amounts
+    of the phrasings with a `figure` (the kind it compares that figure as);
+    the drafting engine (rules/draft.py) reads them all. `show`: "clause"
+    quotes the clause around the figure, "match" the match itself. `general`:
+    a catch-all (…扣N分), tried after every other phrasing."""
+    name: str
     pattern: re.Pattern
-    context: re.Pattern | None = None
+    role: str = "amount"
+    figure: str | None = None
     show: str = "clause"
+    general: bool = False
+
+    def side_of(self, m: re.Match) -> str:
+        """deduct or bonus, by the verb of the match (扣/减 or 加)."""
+        verb = m.groupdict().get("verb") or ""
+        return "bonus" if "加" in verb else "deduct"
+
+
+# Caps: a parameter every part kind may take, and the row's.
+CAPS = (
+    Phrasing("扣分上限为N分", re.compile(r"(?P<scope>总|合计|以上\S{0,4}?|[两二三四五]项|规范性和时效性两项)?"
+                                        r"(?P<verb>扣分|加分)上限(?:为|是)?" + AMT + "分"), role="cap"),
+    Phrasing("最多扣N分", re.compile(r"(?P<verb>最多扣|最高扣|最多加|最高加)" + AMT + "分"), role="cap"),
+    Phrasing("N分扣完为止", re.compile(AMT + r"\s*分扣完为止"), role="cap"),
+    Phrasing("扣完为止", re.compile(r"扣完为止"), role="no_cap"),
+)
 
 
 # --------------------------------------------------------------------------- the kinds
@@ -183,6 +204,14 @@ class PartKind:
         """A figure of this kind as the cross-check quotes it: 扣2分."""
         return f"{verb}{fmt_short(amount)}分"
 
+    def plain(self, part: Part) -> str:
+        """The part in plain words, for a clerk checking a drafted rule: 每件扣0.5分，最多扣2分."""
+        return self.name
+
+    def _cap_words(self, part: Part) -> str:
+        cap = part.params.get("cap")
+        return "" if cap is None else f"，最多{_verb(part.side)}{fmt_short(cap)}分"
+
     def as_dict(self, part: Part) -> dict:
         """A rule part as in the rules file: kind, its inputs by role, its parameters
         (amounts as decimal strings, "0.50")."""
@@ -199,9 +228,17 @@ class Flag(PartKind):
     required = {"when": WHEN, "amount": AMOUNT}
     optional = {"cap": AMOUNT}
     sides = frozenset({"deduct", "bonus", "extra", "major"})
-    phrasings = (Phrasing("deduct", _DEDUCT), Phrasing("bonus", _BONUS))   # 扣X分 / 直接扣X分, 加X分
+    phrasings = (
+        Phrasing("…的，扣N分", re.compile(r"(?P<verb>直接扣|扣除|增加|扣|加|减)" + AMT + "分"), figure="flag", general=True),
+        Phrasing("不得分", re.compile(r"(?:此项|该项|本项)?不得分|的全扣"), role="points"),
+        Phrasing("扣除该项分值的一半", re.compile(r"扣除?(?:该|本)项分值的一半"), role="points"),
+    )
     reading_zh = "有此情形即{verb}一次"
     once = True
+
+    def plain(self, part):
+        p = part.params
+        return f"填“{YES if p['when'] else NO}”时{_verb(part.side)}{fmt_short(p['amount'])}分" + self._cap_words(part)
 
     def amounts(self, part, inp, rules, points):
         x = inp[part.inputs["input"]]
@@ -223,9 +260,20 @@ class Per(PartKind):
     required = {"unit": AMOUNT}
     optional = {"cap": AMOUNT}
     sides = frozenset({"deduct", "bonus", "extra", "major"})
-    # 发现一件/一起/一家/一个县/有一项/每一件/每有1件/少一次/超期1次…扣X分; 每…加X分 / 有一项加X分
-    phrasings = (Phrasing("deduct", _DEDUCT, context=_PER), Phrasing("bonus", _BONUS, context=_PER))
+    phrasings = tuple(Phrasing(name, re.compile(pattern), figure="per") for name, pattern in (
+        ("发现一件，扣N分", r"(?:每)?发现" + ONE + UNIT + r"[，,]?" + _VERB + AMT + "分"),
+        ("每有一次扣N分", r"每有" + ONE + r"?" + UNIT + r"[，,]?" + _VERB + AMT + "分"),
+        ("有一项，扣N分", r"有" + ONE + UNIT + r"[^，,；;。]{0,12}?[，,]?" + _VERB + AMT + "分"),
+        ("每一件扣N分", r"每" + ONE + r"?" + UNIT + r"[，,]?" + _VERB + AMT + "分"),
+        ("每出现一次扣N分", r"每(?:出现|发生)" + ONE + UNIT + r"[，,]?" + _VERB + AMT + "分"),
+        ("一件扣N分", r"(?<![第每有现少缺])" + ONE + UNIT + r"[，,]?" + _VERB + AMT + "分"),
+        ("超期1次扣N分", r"超期" + ONE + UNIT + r"[，,]?(?P<verb>扣)" + AMT + "分"),
+        ("按N分/个扣分", r"按" + AMT + r"分/" + UNIT + r"(?P<verb>扣|加)分"),
+    ))
     reading_zh = "按件（次、项）数累计"
+
+    def plain(self, part):
+        return f"每件（次、项）{_verb(part.side)}{fmt_short(part.params['unit'])}分" + self._cap_words(part)
 
     def amounts(self, part, inp, rules, points):
         code = part.inputs["input"]
@@ -271,6 +319,11 @@ class Shortfall(PartKind):
     required = {"target": WHOLE, "unit": AMOUNT}
     optional = {"cap": AMOUNT}
     sides = frozenset({"deduct"})
+    # The cross-check counts a shortfall's amount as a per-case figure.
+    phrasings = (
+        Phrasing("少于N件，每件扣M分", re.compile(r"少于(\d+)" + UNIT + r"[^，,；;。]*[，,]?每" + UNIT + r"?扣" + AMT + "分"), figure="per"),
+        Phrasing("少一次，扣N分", re.compile(r"(?:每)?(?:少|缺)" + ONE + UNIT + r"[，,]?扣" + AMT + "分"), figure="per"),
+    )
 
     def amounts(self, part, inp, rules, points):
         short = np.maximum(0, part.params["target"] - inp[part.inputs["input"]])
@@ -284,14 +337,46 @@ class Shortfall(PartKind):
         return [Figure(Per.name, p["unit"], f"({p['target']} − {ids['input']})×{fmt_short(p['unit'])}")]
 
 
+    def plain(self, part):
+        p = part.params
+        return f"不足{p['target']}的，每少一件扣{fmt_short(p['unit'])}分" + self._cap_words(part)
+
+
 class Rate(PartKind):
     name = "rate"
     roles = ("num", "den")
     required = {"bands": BANDS, "zero": ZERO}
     optional = {"invert": BOOL, "cap": AMOUNT}
     sides = frozenset({"deduct"})
-    phrasings = (Phrasing("deduct", _RATE, show="match"),)    # 得分=…×X
+    phrasings = (
+        Phrasing("得分=(1-X率)×N", re.compile(r"得分\s*=\s*[（(]\s*1\s*[-−－]\s*(?P<name>[^()（）=×]*?率)\s*[)）]\s*[×xX*]\s*" + AMT),
+                 figure="rate", show="match"),
+        Phrasing("得分=X率×N", re.compile(r"得分\s*=\s*(?P<name>[^()（）=×，,]*?率)\s*(?:[（(](?P<num>[^/()（）]+)/(?P<den>[^()（）]+)[)）])?"
+                                         r"\s*[×xX*]\s*" + AMT), figure="rate", show="match"),
+        Phrasing("得分=A/B×N", re.compile(r"得分\s*=\s*(?P<num>[^/=（）()，,]+)/(?P<den>[^×=（）()，,]+)\s*[×xX*]\s*" + AMT),
+                 figure="rate", show="match"),
+        Phrasing("X率=A/B", re.compile(r"(?P<name>[^，,；;。=（）()]*?率)\s*=\s*[（(]?(?P<num>[^/()（）=，,；;。]+)/(?P<den>[^()（）=，,；;。]+?)[)）]?"
+                                      r"(?=[，,；;。）)]|$)"), role="definition"),
+        # A fixed deduction in a band: the cross-check compares it as a flag's figure.
+        Phrasing("X率在A%至B%之间的，直接扣N分", re.compile(r"率?在" + N + r"%至" + N + r"%之间的[，,]?直接扣" + AMT + "分"),
+                 role="band", figure="flag"),
+        Phrasing("超过A%及以上直接扣N分", re.compile(r"(?:超过|达到)" + N + r"%(?P<incl>及以上|以上)?(?:的)?[，,]?直接扣" + AMT + "分"),
+                 role="band", figure="flag"),
+    )
     reading_zh = "按比率计"
+
+    def plain(self, part):
+        words, previous = [], None
+        for b in part.params["bands"]:
+            when = ""
+            if "bound" in b:
+                when = ("低于" if b["bound"] == "below" else "不超过") + f"{b['limit']}%时"
+            elif previous is not None:
+                when = "其余"
+            words.append(when + (f"按比率×{fmt_short(b['per_rate'])}分" if "per_rate" in b else f"直接扣{fmt_short(b['fixed'])}分"))
+            previous = b
+        name = "（1−比率）" if part.params.get("invert") else "比率"
+        return f"按{name}计：" + "；".join(words).replace("比率×", f"{name}×") + self._cap_words(part)
 
     def terms(self, part: Part, inp) -> tuple[np.ndarray, np.ndarray]:
         num, den = inp[part.inputs["num"]], inp[part.inputs["den"]]
@@ -375,6 +460,9 @@ class Score(PartKind):
     name = "score"
     sides = frozenset({"deduct"})
 
+    def plain(self, part):
+        return "按核定得分计（得分由考核单位给出）"
+
     def amounts(self, part, inp, rules, points):
         return points - inp[part.inputs["input"]]
 
@@ -391,6 +479,9 @@ class Level(PartKind):
     required = {"amounts": AMOUNTS}
     optional = {"cap": AMOUNT}
     sides = frozenset({"bonus", "extra"})
+
+    def plain(self, part):
+        return "按程度" + "/".join(fmt_short(a) for a in part.params["amounts"]) + "分（高的一档替代低的一档）" + self._cap_words(part)
 
     def amounts(self, part, inp, rules, points):
         amounts = np.asarray(part.params["amounts"], dtype="int64")
@@ -410,6 +501,8 @@ class Threshold(PartKind):
     name = "threshold"
     required = {"at_least": AMOUNT, "amount": AMOUNT}
     sides = frozenset({"bonus", "extra"})
+    phrasings = (Phrasing("不低于N%的，加M分", re.compile(r"不(?:低于|少于)" + N + r"(?P<pct>%?)的[，,]?(?P<verb>加)" + AMT + "分"),
+                          figure="flag"),)
 
     def amounts(self, part, inp, rules, points):
         code = part.inputs["input"]
@@ -429,11 +522,17 @@ class Threshold(PartKind):
         return [Figure(Flag.name, p["amount"], f"{ids['input']} ≥ {fmt_short(p['at_least'])} → {fmt_short(p['amount'])}")]
 
 
+    def plain(self, part):
+        p = part.params
+        return f"达到{fmt_short(p['at_least'])}的{_verb(part.side)}{fmt_short(p['amount'])}分"
+
+
 class RankImprovement(PartKind):
     name = "rank_improvement"
     roles = ("previous", "current")
     required = {"step": STEP, "amount": AMOUNT}
     sides = frozenset({"extra"})
+    phrasings = (Phrasing("每提升N名，增加M分", re.compile(r"(?P<who>省会城市)?[^。；]*?每(?:提升|提高)(\d+)名[，,]?(?:增加|加)" + AMT + "分")),)
 
     def amounts(self, part, inp, rules, points):
         gain = inp[part.inputs["previous"]] - inp[part.inputs["current"]]
@@ -450,11 +549,21 @@ class RankImprovement(PartKind):
                 f" 名加 {_short([p['amount']])[0]} 分，{_verb(part.side)} " + _short(amount[at]) + " 分")
 
 
+    def plain(self, part):
+        step = part.params["step"]
+        return (f"排名每提升{step.get('prefecture', '?')}名（省会城市每{step.get('capital', '?')}名）"
+                f"加{fmt_short(part.params['amount'])}分")
+
+
 class RankPenalty(PartKind):
     name = "rank_penalty"
     roles = ("previous", "current")
     required = {"prefecture": PREFECTURE, "capital": CAPITAL}
     sides = frozenset({"major"})
+    phrasings = (
+        Phrasing("N名以后的，减M分", re.compile(r"(\d+)名以后的[，,]?(?:减|扣)" + AMT + "分")),
+        Phrasing("每降低N名，减M分", re.compile(r"每(?:降低|下降)(\d+)名[，,]?(?:减|扣)" + AMT + "分")),
+    )
 
     def amounts(self, part, inp, rules, points):
         prev, cur = inp[part.inputs["previous"]], inp[part.inputs["current"]]
@@ -475,6 +584,16 @@ class RankPenalty(PartKind):
         return _s(np.where(capital, cap_text, pref_text))
 
 
+    def plain(self, part):
+        p = part.params
+        words = []
+        if "prefecture" in p:
+            words.append(f"排名在第{p['prefecture']['over']}名之后的扣{fmt_short(p['prefecture']['amount'])}分")
+        if "capital" in p:
+            words.append(f"省会城市排名每下降1名扣{fmt_short(p['capital']['per_place'])}分")
+        return "；".join(words)
+
+
 KINDS: dict[str, PartKind] = {k.name: k for k in (
     Flag(), Per(), Shortfall(), Rate(), Score(), Level(), Threshold(), RankImprovement(), RankPenalty())}
 
@@ -483,11 +602,19 @@ def kind_of(part: Part) -> PartKind:
     return KINDS[part.kind]
 
 
+# What `rules draft` writes for a rule it could not read: refused until a person writes the rule.
+PLACEHOLDER = "待填写"
+
+
 def build_part(owner: str, raw: Mapping[str, Any], side: str) -> Part:
     """A part of row or item `owner` from the rules file, its parameters checked."""
     if "kind" not in raw:
         raise RuleError(f"{owner}: missing 'kind'")
     kind_name = raw["kind"]
+    if kind_name == PLACEHOLDER:
+        raise RuleError(f"{owner}：评分规则尚未填写（原文：“{raw.get('text', '')}”），请按原文写出本行的规则后删去“{PLACEHOLDER}” / "
+                        f"{owner}: the rule is still a placeholder (the text: “{raw.get('text', '')}”); "
+                        "write the row's rule and remove the placeholder")
     if kind_name not in KINDS:
         raise RuleError(f"{owner}: unknown rule kind {kind_name!r}")
     kind = KINDS[kind_name]
