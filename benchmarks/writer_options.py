@@ -13,7 +13,7 @@ loaded, the file size, and whether two runs gave the same bytes.
 
 Options:
 
-  today        report._audit_sheet as it is: constant_memory (inline strings),
+  today        report.audit.audit_sheet as it is: constant_memory (inline strings),
                9 columns, 7 text cells and 1 number per row
   dense4       the same facts in 4 text cells + 1 number: 单位 | 编号 | 说明
                (指标, 类别 and 计算过程, which already holds 填报内容 and 结果)
@@ -80,8 +80,8 @@ def prepare(n: int, cache: Path) -> Path:
     roster_path = make(n, folder, quiet=True, profile="heavy", drop="roster")
     scheme = read_scheme()
     result = score_folder(folder, scheme, read_roster(roster_path))
-    from assess_xlsx.report import _Facts
-    facts = _Facts(result)
+    from assess_xlsx.report.facts import Facts
+    facts = Facts(result)
     data = {"audit": result.audit, "labels": facts.labels, "unit_word": facts.unit_word}
     out.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
     return out
@@ -99,7 +99,7 @@ def _book(path: str, constant_memory: bool):
 
     from assess_xlsx import report
 
-    book = report._Book(path, datetime.fromisoformat(CREATED), "bench")
+    book = report.facts.new_book(path, datetime.fromisoformat(CREATED), "bench")
     if not constant_memory:
         book.wb.constant_memory = False      # read by add_worksheet: shared strings
     return book
@@ -109,7 +109,7 @@ def write_today(data, path: str, constant_memory: bool = True) -> None:
     from assess_xlsx import report
 
     book = _book(path, constant_memory)
-    report._audit_sheet(book, _FakeFacts(data), data["audit"], report.SHEETS["audit"])
+    report.audit.audit_sheet(book, _FakeFacts(data), data["audit"], report.SHEETS["audit"])
     book.close()
 
 
