@@ -18,7 +18,7 @@ import pandas as pd
 
 from .errors import SnapshotError
 from .figures import fmt
-from .labels import STATUS_ZH
+from .labels import MISSING, SCORED, STATUS_ZH
 
 SNAPSHOT_SHEET = "_快照"
 SNAPSHOT_COLUMNS = ["kind", "city", "seq", "data"]
@@ -33,6 +33,8 @@ FIELD_LABELS = {
     "bonus": "加分",
     "item": "分值",
 }
+# A printed line stops here; the rest is in the 变更记录 sheet.
+MAX_LINE = 120
 
 
 @dataclass(frozen=True)
@@ -52,24 +54,59 @@ class ChangeLog:
             seen.setdefault(city, None)
         return list(seen)
 
+    def status_changed(self) -> set[str]:
+        """Units that came or went (未提交 → 已计分, 已计分 → 数据有误, new to the roster…):
+        told in one line, their row figures and inputs left out."""
+        return set(self.cities.loc[self.cities["field"] == "status", "city"])
+
+    def unit_line(self, city: str) -> str:
+        """What happened to a unit whose status changed, in a few words."""
+        head = {r.field: (r.old, r.new) for r in self.cities[(self.cities["city"] == city) & (self.cities["code"] == "")].itertuples()}
+        old, new = head.get("status", ("", ""))
+        total, rank, grade = (head.get(k, ("", "")) for k in ("total", "rank", "grade"))
+        if new == STATUS_ZH[SCORED]:
+            how = {"": "新加入", STATUS_ZH[MISSING]: "新提交"}.get(old, f"改正后计分（原为{old}）")
+            return f"{how}，总分 {total[1]}，第 {rank[1]} 名" + (f"，{grade[1]}" if grade[1] else "")
+        now = new or "已不在名单中"
+        if old == STATUS_ZH[SCORED]:
+            return f"{now}，不再计分（原总分 {total[0]}，第 {rank[0]} 名）"
+        return f"{old or '（无）'} → {now}"
+
     def summary_lines(self) -> list[str]:
-        """One line per changed city: figures old → new, then the input cells behind it."""
+        """One short line per changed city: a unit that came or went in a few words;
+        otherwise figures old → new, then the input cells behind them, cut at
+        MAX_LINE characters with a pointer to the sheet."""
         if self.empty:
             return ["与上次结果相比没有变化 / nothing changed since the previous run"]
+        moved = self.status_changed()
         lines = []
         for city in self.changed_cities():
+            if city in moved:
+                lines.append(f"{city}：{self.unit_line(city)}")
+                continue
             figs = self.cities[self.cities["city"] == city]
-            head = [f"{r.label} {r.old or '—'} → {r.new or '—'}" for r in figs.itertuples() if r.code == ""]
-            rows = [f"{r.code} {r.label} {r.old or '—'} → {r.new or '—'}" for r in figs.itertuples() if r.code != ""]
+            parts = [f"{r.label} {r.old or '—'} → {r.new or '—'}" for r in figs.itertuples() if r.code == ""]
+            parts += [f"{r.code} {r.label} {r.old or '—'} → {r.new or '—'}" for r in figs.itertuples() if r.code != ""]
             cells = self.inputs[self.inputs["city"] == city]
-            causes = [
-                f"{r.file} {r.cell}（{r.code}）“{r.old}” → “{r.new}”" for r in cells.itertuples()
-            ]
-            text = f"{city}：" + ("，".join(head + rows) if head or rows else "得分未变 / scores unchanged")
-            if causes:
-                text += "；输入变化 / inputs changed: " + "，".join(causes)
-            lines.append(text)
+            causes = [f"{r.file} {r.cell}（{r.code}）“{r.old}” → “{r.new}”" for r in cells.itertuples()]
+            lines.append(_capped(f"{city}：", parts or ["得分未变 / scores unchanged"], causes))
         return lines
+
+
+def _capped(head: str, parts: list[str], causes: list[str]) -> str:
+    """head + parts (，) + '；输入变化: ' + causes, stopping before MAX_LINE characters."""
+    text, shown = head, 0
+    items = [(p, "，") for p in parts] + [(c, "，") for c in causes]
+    cause_at = len(parts)
+    for k, (item, sep) in enumerate(items):
+        joint = "" if k == 0 else "；输入变化 / inputs changed: " if k == cause_at else sep
+        if len(text) + len(joint) + len(item) > MAX_LINE and k > 0:
+            break
+        text += joint + item
+        shown += 1
+    if shown < len(items):
+        text += f"……另有 {len(items) - shown} 处变化，见“变更记录”表 / {len(items) - shown} more in the sheet"
+    return text
 
 
 LONG_COLUMNS = ["kind", "city", "code", "field", "value", "file", "cell"]
@@ -267,6 +304,10 @@ def diff(old: pd.DataFrame, new: pd.DataFrame) -> ChangeLog:
     changed["_o"] = changed["field"].map(order)
     changed["_k"] = changed["code"].map(code_key)
     changed = changed.sort_values(["city", "_k", "_o"], kind="stable")
+    # A unit that came or went: its status, total, rank and grade say it; its
+    # ninety row figures ("— → 0.00") and input cells would only bury that.
+    came_or_went = set(changed.loc[changed["field"] == "status", "city"])
+    changed = changed[~(changed["city"].isin(came_or_went) & (changed["code"] != ""))]
     cities = changed[["city", "code", "field", "label", "old", "new"]].reset_index(drop=True)
 
     ikey = ["city", "code"]
@@ -275,7 +316,8 @@ def diff(old: pd.DataFrame, new: pd.DataFrame) -> ChangeLog:
     joined = inputs_old[["value", "file", "cell"]].add_suffix("_old").join(
         inputs_new[["value", "file", "cell"]].add_suffix("_new"), how="outer"
     ).fillna("")
-    moved = joined[joined["value_old"] != joined["value_new"]].reset_index()
+    moved_inputs = joined[joined["value_old"] != joined["value_new"]].reset_index()
+    moved = moved_inputs[~moved_inputs["city"].isin(came_or_went)]
     moved = moved.sort_values("code", key=lambda s: s.map(code_key), kind="stable")
     moved["file"] = moved["file_new"].where(moved["file_new"] != "", moved["file_old"])
     moved["cell"] = moved["cell_new"].where(moved["cell_new"] != "", moved["cell_old"])

@@ -13,12 +13,14 @@ be written: nothing done).
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
+from .clickzh import ZhContext, show_usage_error
 from .errors import AssessError, RosterError, RuleError, RunError, SchemeError, TemplateError
 from .labels import (FILE_STATUS_ZH, MISSING, NOT_FORM_EN, NOT_FORM_ZH, REJECTED, SCORED, STATUS_ZH, UNIT_UNKNOWN_EN,
                      UNIT_UNKNOWN_ZH)
@@ -39,16 +41,44 @@ class Problems(click.ClickException):
     exit_code = 1
 
 
+class _Command(click.Command):
+    context_class = ZhContext
+
+
 class _Group(click.Group):
+    context_class = ZhContext
+    command_class = _Command
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except AssessError as exc:   # the one place library errors become click errors
             raise Trouble(explain(exc)) from exc
 
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        """click's main, its errors shown in Chinese with English (see click_message_zh)."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":   # no command: the help itself (click ≥ 8.2)
+                exc.show()
+            else:
+                show_usage_error(exc)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"错误 / Error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("已中止 / Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="assess-xlsx")
+@click.version_option(__version__, "--version", prog_name="assess-xlsx",
+                      help="显示版本号并退出 / Show the version and exit.")
 def cli():
     """assess-xlsx：按考核方案为各单位评分、排名（政务公开考核）。
 
@@ -172,6 +202,8 @@ def _fail_unless_usable(scheme: Scheme, error: type[click.ClickException]) -> No
 def scheme_command(table: Path | None, rules_path: Path | None, as_json: bool):
     """显示考核方案的结构并检查 / show the scheme's structure and check it.
 
+    读取 TABLE（默认：内置的2022年表；可为工作簿，也可直接读取 Word 附件 .docx，.doc 和 .wps 需已安装 LibreOffice）：列出各一级指标及其分值、考核行和分页标注，基础分合计、只有加分的行、综合加分项/重大扣分项，原文数字与评分规则不同之处，以及各项检查的结果。表格未通过检查时退出码为1，无法读取时为2。
+
     Reads TABLE (default: the built-in 2022 table), a workbook or the Word
     attachment itself (.docx; .doc and .wps through LibreOffice, when it is
     installed): each 一级指标 with its
@@ -215,16 +247,22 @@ _ROSTER_HELP = "单位名单文件（UTF-8，每行一个单位） / roster file
 @rules_option
 @click.option("--city", default=None, help="预先填好被考核单位 / fill in the unit's name")
 @click.option("--roster", "roster_path", type=click.Path(exists=True, dir_okay=False), default=None, help=_ROSTER_HELP)
-def template_command(output, scheme_path, rules_path, city, roster_path):
+@click.option("--force", is_flag=True, help="覆盖已有的同名文件 / overwrite an existing file")
+def template_command(output, scheme_path, rules_path, city, roster_path, force):
     """生成填报模板 / Write the fill-in workbook.
+
+    考核方案的每个填报项一行，带“编号”和由 Excel 校验的“填报值”单元格；发给各单位填写，交回后用 check 核对。用 --city 预先填好被考核单位；已有同名文件时不覆盖，除非加 --force。
 
     One row per input of the scheme, with its 编号 and a 填报值 cell checked
     by Excel; send it to each unit and read the returned files with check.
+    With --city the unit is filled in; an existing file is never replaced
+    unless --force is given.
 
     \b
     Example:
         assess-xlsx template -o templates/scoresheet_template.xlsx
         assess-xlsx template --city 太原市
+        assess-xlsx template --city 太原市 --force
     """
     from .roster import match_unit
     from .template import write_template
@@ -239,6 +277,11 @@ def template_command(output, scheme_path, rules_path, city, roster_path):
         city = unit
     scheme = load_scheme_or_fail(scheme_path, rules_path)
     output = output or f"{city or ''}政务公开考核填报表.xlsx"
+    if city is not None and not force and Path(output).exists():
+        # A unit's form may already be filled in: never replace it unasked.
+        raise Trouble(
+            f"文件已存在，未覆盖：{output} / the file exists and was not overwritten: {output}\n"
+            "提示 / hint：用 -o 另取文件名，或加 --force 覆盖 / pass -o with another name, or --force to overwrite")
     path = write_template(scheme, output, roster=roster, city=city)
     n = len(scheme.rules.inputs)
     click.echo(f"已生成 / written：{path}（{n} 项填报内容 / {n} inputs）")
@@ -251,6 +294,8 @@ def template_command(output, scheme_path, rules_path, city, roster_path):
 @click.option("--roster", "roster_path", type=click.Path(exists=True, dir_okay=False), default=None, help=_ROSTER_HELP)
 def check_command(folder, scheme_path, rules_path, roster_path):
     """核对交回的填报表，不评分 / Check the returned workbooks without scoring.
+
+    每个文件一行（单位、读取项数、问题数），然后列出每个问题及其文件、工作表和单元格，按规定写法换算的填报值（如“有”按“是”计），最后是未提交的单位。全部无误时退出码为0，有错误或缺交时为1，文件夹、方案或名单无法读取时为2。
 
     One line per file (unit, inputs read, problems), then every problem with
     its file, sheet and cell, then the units that sent nothing. Exit code 0
@@ -266,18 +311,23 @@ def check_command(folder, scheme_path, rules_path, roster_path):
     roster = _roster(roster_path)
     scheme = load_scheme_or_fail(scheme_path, rules_path)
     sub = read_submissions(folder, scheme, roster=roster)
-    for line in check_lines(sub):
+    for line in check_lines(sub, scheme.rules):
         click.echo(line)
     if not sub.report.ok or sub.missing:
         raise SystemExit(1)
 
 
-def check_lines(sub) -> list[str]:
-    """The text of `check`: files, problems, missing units, result."""
-    from .findings import ERROR, INFO, WARNING
+def check_lines(sub, rules=None) -> list[str]:
+    """The text of `check`: files, problems, values read as a listed form,
+    missing units, result. `rules`: to say how the inputs read compare with
+    the template's."""
+    from .findings import ERROR, INFO, WARNING, in_place_order
 
-    skips = {f.file: f for f in sub.report if f.severity == INFO}
+    # Skipped files are told by their note (value-read-as notes are about cells of files read).
+    skips = {f.file: f for f in sub.report if f.severity == INFO and f.code != "value-read-as"}
     not_form = {f.file for f in sub.report if f.code == "sheet-missing"}
+    total = len(rules.inputs) if rules is not None else None
+    notes = sum(1 for spec in rules.inputs.values() if not spec.type.number) if rules is not None else 0
     lines = []
     for rec in sub.files.itertuples(index=False):
         if rec.status == "skipped":
@@ -290,17 +340,30 @@ def check_lines(sub) -> list[str]:
             lines.append(f"{rec.file}：{unit}，{NOT_FORM_ZH}，问题 {rec.problems} 个 / {unit_en}: {NOT_FORM_EN}, {rec.problems} problem(s)")
         elif rec.status == "unreadable":
             lines.append(f"{rec.file}：{unit}，{FILE_STATUS_ZH['unreadable']}，问题 {rec.problems} 个 / {unit_en}: unreadable, {rec.problems} problem(s)")
+        elif rec.status == "held":
+            lines.append(f"{rec.file}：{unit}，暂不读取（被考核单位与文件名不符），问题 {rec.problems} 个 / "
+                         f"{unit_en}: held back (the unit cell contradicts the file name), {rec.problems} problem(s)")
         else:
             lines.append(f"{rec.file}：{unit}，读取 {rec.inputs} 项，问题 {rec.problems} 个 / {rec.inputs} inputs read, {rec.problems} problem(s)")
     if not len(sub.files):
         lines.append("文件夹中没有文件 / the folder holds no file")
+    if total is not None and any(rec.status in ("read", "rejected") and rec.inputs < total for rec in sub.files.itertuples(index=False)):
+        # 88 read of the template's 90: the optional notes left blank are not values.
+        lines.append(f"（读取的项数只计已填写的单元格：模板共 {total} 项，其中 {notes} 项情形说明只在对应分值大于0时填写，未填不计 / "
+                     f"only filled cells are counted: of the template's {total} inputs, {notes} notes are filled "
+                     f"only when their amount is above 0）")
     problems = [f for f in sub.report if f.severity != INFO]
     if problems:
         lines.append("")
         lines.append(f"问题 / Problems（{len(problems)}）：")
-        for f in sorted(problems, key=_place_key):
+        for f in in_place_order(problems):
             tag = "提示 / warning：" if f.severity == WARNING else ""
             lines.append(f"  {tag}{f.message}")
+    read_as = in_place_order(f for f in sub.report if f.code == "value-read-as")
+    if read_as:
+        lines.append("")
+        lines.append(f"按规定写法换算 / Read as the listed form（{len(read_as)}）：")
+        lines.extend(f"  {f.message}" for f in read_as)
     if sub.missing:
         lines.append("")
         lines.append(f"{STATUS_ZH[MISSING]} / Missing（{len(sub.missing)}）：{'、'.join(sub.missing)}")
@@ -316,16 +379,6 @@ def check_lines(sub) -> list[str]:
         f"{len(ready)} ready, {len(rejected)} rejected, {len(sub.missing)} missing{extra_en}"
     )
     return lines
-
-
-def _place_key(f):
-    """File, then row, then column: problems in the order staff would walk the sheet."""
-    import re
-
-    m = re.match(r"([A-Z]+)(\d+)$", f.cell or "")
-    row, col = (int(m.group(2)), (len(m.group(1)), m.group(1))) if m else (0, (0, ""))
-    return (f.file, row, col)
-
 
 
 # --------------------------------------------------------------------------- score
@@ -365,6 +418,10 @@ def _common_run_options(f):
               help="有单位未计分（数据有误或未提交）时不写任何结果 / write nothing unless every unit is scored")
 def score_command(inbox, scheme_path, rules_path, roster_path, output, per_city, ranking, quiet, json_path, strict):
     """评分、排名并写出结果工作簿 / Score, rank and write the ranking workbook.
+
+    读取 INBOX 中的每个工作簿，为数据无误的单位评分、排名，在文件夹旁写出“考核结果.xlsx”（或 -o 指定的文件）。数据有误的单位列为“数据有误”、不排名（显示首个错误和其余错误数，用 check 可列出全部）；未交的单位列为“未提交”。结果文件已存在时，旧文件另存为“考核结果.prev.xlsx”，新结果列出变化（变更记录）。
+
+    全部单位都已计分时退出码为0；有单位数据有误或未提交时为1（加 --strict 则不写出任何结果）；无法完成时为2（用法错误、方案或名单无法读取、输出无法写入）。
 
     Reads every workbook in INBOX, scores the units whose data are valid,
     ranks them, and writes 考核结果.xlsx beside the folder (or -o). Units
@@ -517,6 +574,8 @@ def score_lines(result) -> list[str]:
 def watch_command(inbox, scheme_path, rules_path, roster_path, output, per_city, ranking, quiet, interval, settle):
     """盯住交回文件夹，有变化就重新评分 / Rescore whenever the folder changes.
 
+    先评分一次，之后 INBOX 中每有工作簿新增、替换或删除就重新评分（忽略 Office 临时锁定文件和正在复制的文件），每次评分显示一行。按 Ctrl-C 停止。
+
     Scores once, then again whenever a workbook in INBOX is added, replaced
     or removed (Office lock files and files still being copied are
     ignored), printing one line per run. Stop with Ctrl-C.
@@ -596,6 +655,8 @@ def rules_group():
 @click.option("--json", "as_json", is_flag=True, help="以JSON输出草拟结果 / print the draft as JSON")
 def rules_draft_command(table: Path | None, output: Path | None, force: bool, as_json: bool):
     """按考核方案原文草拟评分规则 / Draft the rules from the table's text.
+
+    读取 TABLE（默认：内置的2022年考核方案；工作簿，或 Word 附件 .docx；.doc 和 .wps 需 LibreOffice），按原文草拟每行的扣分标准、加分标准和每条综合加分项/重大扣分项，写出评分规则文件（TOML，与内置规则同一格式），并在旁边写出以规则文件命名的核对表（rules-2023.toml -> rules-2023.核对表.xlsx）：每行原文与草拟规则的白话说明及状态（已识别 / 需确认 / 未能识别）。已有的规则文件或核对表不会被覆盖，除非加 --force。需要人工查看的行各显示一行；标为“未能识别”的行留有“待填写”，写好之前规则文件不能使用。全部已识别时退出码为0，有行需人工确认时为1，无法读取表格或无法写出文件时为2。
 
     Reads TABLE (default: the built-in 2022 table; a workbook, or the Word
     attachment: .docx; .doc and .wps through LibreOffice), drafts every row's

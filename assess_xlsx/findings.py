@@ -10,11 +10,13 @@ instead of raising them one by one; tests assert on (file, cell, code).
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields
 
 # severity: "error" keeps the city (or scheme) from being scored; "warning" is
 # reported but changes nothing; "info" records a file deliberately passed over.
 ERROR, WARNING, INFO = "error", "warning", "info"
+_CELL = re.compile(r"([A-Z]+)(\d+)$")
 
 # code -> (severity, Chinese template, English template). Templates use the
 # Finding's fields: {value}, {expected}, {note}, {city}, {input}, ...
@@ -72,12 +74,17 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     # which unit
     "city-unknown": (ERROR, "被考核单位“{value}”不在单位名单中，请从下拉列表选择", "unit “{value}” is not in the roster; pick it from the list"),
     "city-missing": (ERROR, "无法确定被考核单位：“被考核单位”未填写，文件名中也没有名单中的单位", "cannot tell the unit: 被考核单位 is empty and the file name names no unit of the roster"),
-    "city-disagrees": (ERROR, "被考核单位填的是“{value}”，文件名却是“{expected}”", "the sheet names “{value}” but the file name names “{expected}”"),
+    "city-disagrees": (ERROR, "被考核单位填的是“{value}”，文件名却是“{expected}”；本文件暂不读取、不并入任何单位，请核实后改正被考核单位或文件名",
+                       "the sheet names “{value}” but the file name names “{expected}”; the file is held back, merged into no unit: correct the unit cell or the file name"),
     # values
     "input-missing": (ERROR, "{input}（{note}）未填报", "{input} ({note}) is not filled in"),
+    "row-missing": (ERROR, "{input}（{note}）未在表中（应在 {expected} 之后）；请恢复该行并填写", "{input} ({note}) is missing from the sheet (belongs after {expected}); restore the row and fill it in"),
     "value-not-number": (ERROR, "{input} 应填数字，填的是“{value}”；应为{expected}", "{input}: “{value}” is not a number; expected {expected}"),
     "value-unit": (ERROR, "{input} 填的“{value}”单位不对，应为{expected}", "{input}: wrong unit in “{value}”; expected {expected}"),
-    "value-not-yesno": (ERROR, "{input} 应填“是”或“否”，填的是“{value}”", "{input}: “{value}” is not 是 (yes) or 否 (no)"),
+    "value-percent-doubled": (ERROR, "{input} 填的“{value}”百分号重复，应为{expected}", "{input}: doubled percent sign in “{value}”; expected {expected}"),
+    "value-not-yesno": (ERROR, "{input} 应填{expected}，填的是“{value}”", "{input}: “{value}” is not 是 (yes) or 否 (no); also accepted: 有/无, √/×, Y/N, yes/no"),
+    # accepted, with a note: another form of a listed value (rules/inputs.py lists them)
+    "value-read-as": (INFO, "{input} 填写“{value}”，按“{expected}”计", "{input}: “{value}” read as “{expected}”"),
     "value-not-level": (ERROR, "{input} 应为{expected}，填的是“{value}”", "{input}: “{value}” is not one of the listed levels ({expected})"),
     "value-negative": (ERROR, "{input} 不能为负数，填的是“{value}”", "{input}: negative value “{value}”"),
     "value-fractional": (ERROR, "{input} 应为整数，填的是“{value}”", "{input}: “{value}” is not a whole number"),
@@ -88,7 +95,8 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "percent-fraction": (ERROR, "{input} 填的是数字{value}，像是把“{note}%”存成了小数；请填写 {note} 或“{note}%”", "{input}: the number {value} looks like {note}% stored as a fraction; type {note} or “{note}%”"),
     "value-conflict": (ERROR, "{input} 两处填报不一致：此处为“{value}”，{note} 为“{expected}”", "{input}: conflicting values: “{value}” here, “{expected}” in {note}"),
     "rate-numerator-exceeds": (ERROR, "{input} 填的“{value}”大于{note}的“{expected}”，比率不能超过100%", "{input}: “{value}” is larger than {note} (“{expected}”); a rate cannot exceed 100%"),
-    "rate-zero-denominator": (ERROR, "{input} 为0，无法计算比率 {note}", "{input} is 0: the rate {note} cannot be computed"),
+    "rate-zero-denominator": (ERROR, "{input} 为0，无法计算比率 {note}；请核实并填写实际数量（应为{expected}），确实为0的请与考核办联系",
+                              "{input} is 0, so the rate {note} cannot be computed; check it and type the actual number (expected {expected}), or ask the assessment office if it really is 0"),
     "note-required": (ERROR, "{note}大于0，须在 {input} 填写情形说明", "{note} is above 0: explain it in {input}"),
     # hostile or damaged files, refused before any parser sees them
     "file-skipped-special": (INFO, "不是普通文件（设备、管道或失效的链接），已跳过", "not a regular file (device, pipe or broken link); skipped"),
@@ -157,6 +165,20 @@ def _render(f: Finding, which: int) -> str:
     return template[which].format(**values)
 
 
+def place_key(f: Finding) -> tuple:
+    """File, then row, then column: the order staff walk a sheet in, and the one
+    order in which findings are listed (so `check` and `score` agree on a unit's
+    first problem). A finding of no cell comes first in its file: it is about
+    the whole file (its unit, a missing row)."""
+    m = _CELL.match(f.cell or "")
+    row, col = (int(m.group(2)), (len(m.group(1)), m.group(1))) if m else (0, (0, ""))
+    return (f.file, row, col)
+
+
+def in_place_order(findings) -> list[Finding]:
+    return sorted(findings, key=place_key)
+
+
 class Report:
     """An ordered collection of findings, grouped by unit and by file on demand
     (each grouping made once, and again only after findings are added)."""
@@ -196,14 +218,15 @@ class Report:
         return self._grouped("unit", lambda f: f.city)
 
     def errors_by_unit(self) -> dict[str, list[Finding]]:
-        """unit -> its error findings in order: the reasons a unit is not scored."""
-        return self._grouped("unit-errors", lambda f: f.city if f.severity == ERROR and f.city else None)
+        """unit -> its error findings in place order (place_key): the reasons a unit
+        is not scored, the first one first wherever it is shown."""
+        return self._grouped("unit-errors", lambda f: f.city if f.severity == ERROR and f.city else None, place_key)
 
     def by_file(self) -> dict[str, list[Finding]]:
         """file -> its findings in order ("" for findings of no file)."""
         return self._grouped("file", lambda f: f.file)
 
-    def _grouped(self, name: str, key) -> dict[str, list[Finding]]:
+    def _grouped(self, name: str, key, order=None) -> dict[str, list[Finding]]:
         seen, groups = self._groups.get(name, (-1, {}))
         if seen != len(self.findings):
             groups = {}
@@ -211,5 +234,8 @@ class Report:
                 k = key(f)
                 if k is not None:
                     groups.setdefault(k, []).append(f)
+            if order is not None:
+                for found in groups.values():
+                    found.sort(key=order)
             self._groups[name] = (len(self.findings), groups)
         return groups

@@ -13,7 +13,8 @@ SCORED, REJECTED, MISSING = "scored", "rejected", "missing"
 STATUS_ZH = {SCORED: "已计分", REJECTED: "数据有误", MISSING: "未提交"}
 
 # A file's status in the files table (read / skipped / unreadable / rejected).
-FILE_STATUS_ZH = {"read": "已读取", "skipped": "已跳过", "unreadable": "无法读取", REJECTED: STATUS_ZH[REJECTED]}
+FILE_STATUS_ZH = {"read": "已读取", "skipped": "已跳过", "unreadable": "无法读取", REJECTED: STATUS_ZH[REJECTED],
+                  "held": "暂不读取"}
 # A file that was read but holds no 编号/填报值 sheet (it is some other workbook).
 NOT_FORM_ZH, NOT_FORM_EN = "不是填报表", "not a score sheet"
 UNIT_UNKNOWN_ZH, UNIT_UNKNOWN_EN = "单位不明", "unit unknown"

@@ -18,7 +18,8 @@ from .figures import fmt_short
 from .labels import ITEM_SIDE_ZH
 from .rules.draft import CONFIRM, UNRECOGNISED
 from .rules.drafting import ItemEntry, TableDraft, filled_by, plain_rule
-from .xlsx import Book, atomic_write, display_width, report_formats
+from .textfit import display_width
+from .xlsx import Book, atomic_write, report_formats
 
 def review_path(rules: Path) -> Path:
     """The review workbook of a drafted rules file: beside it, named after it

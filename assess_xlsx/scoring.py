@@ -33,7 +33,7 @@ from .textcol import _join, _s, _short
 RANKINGS = {
     # Equal totals share a rank; "competition" skips after a tie (1, 2, 2, 4:
     # what Excel's RANK gives), "dense" does not (中国式排名 1, 2, 2, 3).
-    "competition": ("min", "并列名次后跳过名次（1、2、2、4，同 Excel 的 RANK）",
+    "competition": ("min", "并列名次后跳过名次（1、2、2、4）",
                     "ties share a rank and the next rank is skipped (1, 2, 2, 4)"),
     "dense": ("dense", "中国式排名：并列名次后不跳过（1、2、2、3）",
               "Chinese ranking: ties share a rank, none skipped (1, 2, 2, 3)"),
@@ -303,11 +303,14 @@ def _reasons(roster: Roster, rejected: set, missing: set, submissions) -> list[s
         if unit in missing:
             out.append("未提交填报表 / no workbook received")
         elif unit in rejected:
-            found = errors.get(unit, [])
+            found = errors.get(unit, [])   # in place order: the first is the one `check` lists first
             first = found[0].message if found else ""
+            more = len(found) - 1
             out.append(
                 f"填报数据有 {len(found)} 处错误，未计分、未排名 / {len(found)} error(s) in the data; not scored or ranked"
                 + (f"。首个 / first：{first}" if first else "")
+                + (f"。另有 {more} 处，运行 assess-xlsx check 可列出全部 / {more} more: assess-xlsx check lists them all"
+                   if more > 0 else "")
             )
         else:
             out.append("")

@@ -15,7 +15,6 @@ enter and the cell's data validation are the input kinds' (rules/inputs.py).
 
 from __future__ import annotations
 
-import math
 import os
 from datetime import datetime
 from pathlib import Path
@@ -28,24 +27,28 @@ from .figures import fmt_short
 from .intake.contract import CODE_HEADER, GUIDE_SHEET, LIST_SHEET, SHEET_NAME, UNIT_LABEL, VALUE_HEADER
 from .labels import ITEM_SIDE_ZH
 from .roster import DEFAULT_ROSTER, Roster
-from .rules.inputs import requirement, validation
+from .rules.inputs import YESNO_ALSO, requirement, validation
 from .rules.model import InputSpec, RuleBook
+from .textfit import lines_height, page_breaks, text_lines
 from .xlsx import Book, Checked, atomic_write, template_formats
 
 # Columns of 填报表: (header, width). 编号 and 填报值 are what programs look for.
+# The first ten print one A4 landscape page wide at 100 % (10 pt on paper); the
+# last, for reference on screen, is left out of the print area.
 COLUMNS = (
-    (CODE_HEADER, 9),
-    ("一级指标", 11),
-    ("二级指标", 12),
-    ("三级指标", 15),
-    ("赋分", 6),
-    ("填报内容", 34),
-    (VALUE_HEADER, 13),
-    ("填写要求", 26),
-    ("评分规则", 50),
-    ("备注/依据", 22),
+    (CODE_HEADER, 8),
+    ("一级指标", 8),
+    ("二级指标", 9),
+    ("三级指标", 11),
+    ("赋分", 5),
+    ("填报内容", 24),
+    (VALUE_HEADER, 10),
+    ("填写要求", 16),
+    ("评分规则", 30),
+    ("备注/依据", 8),
     ("考核方式/责任单位", 20),
 )
+PRINTED_COLS = len(COLUMNS) - 1
 COL = {name: i for i, (name, _) in enumerate(COLUMNS)}
 LAST_COL = len(COLUMNS) - 1
 
@@ -53,8 +56,9 @@ TITLE_ROW, UNIT_ROW, HINT_ROW, HEADER_ROW = 0, 1, 2, 3   # zero-based
 
 # Pinned so that the same scheme and roster always give the same file.
 CREATED = datetime(2022, 1, 1, 0, 0, 0)
-
-LINE_HEIGHT = 13.5         # points per wrapped line at 10 pt
+FOOTER = "&C第 &P 页，共 &N 页"
+# A4 landscape body height in points (0.6" margins), less the repeated header row.
+PAGE_BODY_PT = 595 - 2 * 0.6 * 72
 
 _NUMERALS = "一二三四五六七八九十"
 
@@ -145,16 +149,6 @@ def _method(method: str, units: str) -> str:
     return "\n".join(parts)
 
 
-def _text_width(text: str) -> int:
-    """Display width in Excel column units: a CJK character is about two."""
-    return sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-
-
-def _lines(text: str, width: float) -> int:
-    usable = max(width - 1, 1)
-    return sum(max(1, math.ceil(_text_width(line) / usable)) for line in str(text).split("\n")) if text else 1
-
-
 # --------------------------------------------------------------------------- writing
 
 def write_template(scheme, path: str | os.PathLike, roster: Roster = DEFAULT_ROSTER, city: str | None = None) -> Path:
@@ -196,13 +190,11 @@ def _write(scheme, records: list[dict], path: str, roster: Roster, city: str | N
     w.write_string(UNIT_ROW, 5, "填表人（联系电话）", f["label"])
     w.merge_range(UNIT_ROW, 6, UNIT_ROW, 7, "", f["contact"])
     w.set_row(UNIT_ROW, 22)
-    w.merge_range(
-        HINT_ROW, 0, HINT_ROW, LAST_COL,
-        "请先在上方选择被考核单位，再只在黄色单元格（填报值）中填写，蓝色单元格可填备注或依据；"
-        "不要修改“编号”列，不要删除行。详见“填表说明”工作表。",
-        f["hint"],
-    )
-    w.set_row(HINT_ROW, 28)
+    first = f"本表已填好被考核单位（{city}），请" if city else "请先在上方选择被考核单位，再"
+    hint = (first + "只在黄色单元格（填报值）中填写，蓝色单元格可填备注或依据；"
+            "不要修改“编号”列，不要删除行。详见“填表说明”工作表。")
+    w.merge_range(HINT_ROW, 0, HINT_ROW, PRINTED_COLS - 1, hint, f["hint"])
+    w.set_row(HINT_ROW, lines_height(text_lines(hint, sum(widths[:PRINTED_COLS]))))
     for c, (name, _) in enumerate(COLUMNS):
         w.write_string(HEADER_ROW, c, name, f["header"])
     w.set_row(HEADER_ROW, 20)
@@ -210,11 +202,14 @@ def _write(scheme, records: list[dict], path: str, roster: Roster, city: str | N
     r = HEADER_ROW + 1
     i = 0
     value_col = COL[VALUE_HEADER]
+    blocks = []          # (first row, height): a band keeps to its first group
+    band_height = 0.0
     while i < len(records):
         rec = records[i]
         if rec["kind"] == "band":
             w.merge_range(r, 0, r, LAST_COL, rec["text"], f["band"])
-            w.set_row(r, 20)
+            band_height = 20
+            w.set_row(r, band_height)
             r += 1
             i += 1
             continue
@@ -223,16 +218,25 @@ def _write(scheme, records: list[dict], path: str, roster: Roster, city: str | N
         while j < len(records) and records[j]["kind"] != "band" and records[j]["group"] == rec["group"]:
             j += 1
         group = records[i:j]
-        _write_group(w, f, r, group, widths, value_col)
+        height = _write_group(w, f, r, group, widths, value_col)
+        blocks.append((r - (1 if band_height else 0), height + band_height))
+        band_height = 0.0
         r += len(group)
         i = j
+    # A merged block split across pages prints its text on neither half: start a
+    # new page before a group that would straddle one.
+    top = 30 + 22 + lines_height(text_lines(hint, sum(widths[:PRINTED_COLS]))) + 20
+    ws.set_h_pagebreaks(page_breaks(blocks, (PAGE_BODY_PT - 20) * 0.94, first_page_used=top))
 
     w.freeze_panes(HEADER_ROW + 1, 1)
     w.repeat_rows(HEADER_ROW)
     ws.set_landscape()
     ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.set_print_scale(100)
+    ws.print_area(0, 0, r - 1, PRINTED_COLS - 1)
+    ws.center_horizontally()
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer(FOOTER)
     ws.hide_gridlines(2)
     ws.protect("", {"format_cells": True, "format_columns": True, "format_rows": True})
     ws.activate()
@@ -241,7 +245,8 @@ def _write(scheme, records: list[dict], path: str, roster: Roster, city: str | N
     wb.close()
 
 
-def _write_group(w, f, r: int, group: list[dict], widths: list[int], value_col: int) -> None:
+def _write_group(w, f, r: int, group: list[dict], widths: list[int], value_col: int) -> float:
+    """Write one scoring row's inputs; return the block's height in points."""
     n = len(group)
     first = group[0]
     # Texts shared by the group's rows, merged down when there are several.
@@ -261,7 +266,7 @@ def _write_group(w, f, r: int, group: list[dict], widths: list[int], value_col: 
             w.write_string(r, c, text, f[fmt_name])
         else:
             w.write_blank(r, c, None, f[fmt_name])
-        shared_lines = max(shared_lines, _lines(text, widths[c]))
+        shared_lines = max(shared_lines, text_lines(text, widths[c]))
     own_lines = []
     for k, rec in enumerate(group):
         row = r + k
@@ -271,7 +276,7 @@ def _write_group(w, f, r: int, group: list[dict], widths: list[int], value_col: 
             w.write_blank(row, value_col, None, f["none"])
             w.write_blank(row, 7, None, f["none"])
             w.write_blank(row, 9, None, f["none"])
-            own_lines.append(_lines(rec["label"], widths[5]))
+            own_lines.append(text_lines(rec["label"], widths[5]))
             continue
         spec: InputSpec = rec["spec"]
         req = requirement(spec)
@@ -282,12 +287,16 @@ def _write_group(w, f, r: int, group: list[dict], widths: list[int], value_col: 
         w.data_validation(row, value_col, row, value_col, validation(spec, cell))
         w.write_string(row, 7, req, f["cell"])
         w.write_blank(row, 9, None, f["note"])
-        own_lines.append(max(_lines(spec.label, widths[5]), _lines(req, widths[7]), spec.type.template_lines))
+        own_lines.append(max(text_lines(spec.label, widths[5]), text_lines(req, widths[7]), spec.type.template_lines))
     # Heights: each row fits its own texts; the merged texts spread over the group.
     extra = max(0, shared_lines - sum(own_lines))
+    total = 0.0
     for k, lines in enumerate(own_lines):
         add = extra // n + (1 if k < extra % n else 0)
-        w.set_row(r + k, (lines + add) * LINE_HEIGHT + 3, None, {"level": 1})
+        height = lines_height(lines + add)
+        w.set_row(r + k, height, None, {"level": 1})
+        total += height
+    return total
 
 
 def _unit_validation(wb, roster: Roster) -> dict:
@@ -319,8 +328,9 @@ GUIDE_TEXT = (
      "只在“填报值”列的黄色单元格中填写；每行的“填报内容”说明要填什么，“填写要求”说明怎么填。"
      "鼠标选中单元格时也会出现提示。"),
     ("各类填报值的写法",
-     "是/否：从下拉列表选“是”或“否”。\n"
-     "数量（件、项、条、次、起等）：填整数，没有的填0，不要留空。\n"
+     "是/否：从下拉列表选“是”或“否”；也接受" + YESNO_ALSO + "，核对结果中会注明按“是”或“否”计；"
+     "不接受 1/0、“是的”“没有”“对”等其他写法。\n"
+     "数量（件、项、条、次、起等）：填整数，没有的填0，不要留空（填“无”按0计，核对结果中会注明）。\n"
      "百分数：填数字，如权重4.5%填 4.5 或 4.5%。\n"
      "分值：填数字，最多两位小数，不超过本行赋分。\n"
      "名次：填正整数，如第52名填 52。\n"
@@ -342,8 +352,8 @@ GUIDE_TEXT = (
 
 
 def _write_guide(w, ws, f, scheme, roster: Roster) -> None:
-    width = 80
-    w.set_column(0, 0, 22)
+    width = 74
+    w.set_column(0, 0, 16)
     w.set_column(1, 1, width)
     w.write_string(0, 0, f"{scheme.name}（填表说明）", f["guide_title"])
     w.set_row(0, 24)
@@ -352,8 +362,10 @@ def _write_guide(w, ws, f, scheme, roster: Roster) -> None:
     for head, text in GUIDE_TEXT + (("被考核单位名单", units),):
         w.write_string(r, 0, head, f["guide_head"])
         w.write_string(r, 1, text, f["guide"])
-        w.set_row(r, _lines(text, width) * 15 + 6)
+        w.set_row(r, lines_height(max(text_lines(text, width), text_lines(head, 16, 11))))
         r += 1
     ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+    ws.fit_to_pages(1, 0)      # fits at 100 %: the guard only absorbs rounding
+    ws.center_horizontally()
+    ws.set_footer(FOOTER)
     ws.protect("", {"format_cells": True, "format_columns": True, "format_rows": True})

@@ -20,7 +20,6 @@ import errno
 import os
 import stat
 import tempfile
-import unicodedata
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -32,10 +31,35 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .errors import WriteError
 from .figures import fmt
+from .textfit import lines_height, row_height
 
-WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+# Arial 10 as the default font: its digit (the column unit) is as wide in Excel as
+# in LibreOffice's metric twin (Liberation Sans), so columns print as wide as they show.
+DEFAULT_FONT = {"font_name": "Arial", "font_size": 10}
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+                    "default_format_properties": DEFAULT_FONT}
 MAX_CELL_TEXT = 32767     # Excel's limit for one cell
 PAPER_A4 = 9
+BODY_PT = 10              # printed at 100 %: nothing on paper smaller than this
+# Printable width in column units at 100 % (A4, 0.4" side margins). A unit is the
+# default font's digit: Arial 10 (DEFAULT_FONT) is 7 px in Excel and about as wide
+# in LibreOffice's metric twin (Liberation Sans), where Calibri's stand-in would
+# make every column a third wider than in Excel.
+PAGE_WIDTH_PT = {True: 842 - 2 * 0.4 * 72, False: 595 - 2 * 0.4 * 72}   # landscape, portrait
+PAGE_HEIGHT_PT = {True: 595 - 2 * 0.6 * 72, False: 842 - 2 * 0.6 * 72}
+PT_PER_UNIT, PT_PER_COLUMN = 5.55, 3.9    # as measured in LibreOffice's PDF (Excel: 5.25, 3.75)
+# 总分 and 等次 coloured by grade (absolute), best first: (fill, ink).
+GRADE_STYLES = (("#C6EFCE", "#006100"), ("#DDEBF7", "#1F4E78"), ("#FFEB9C", "#7F6000"), ("#FFC7CE", "#9C0006"))
+
+
+def printed_width(widths) -> float:
+    """Points the columns take on paper at 100 %."""
+    return sum(PT_PER_UNIT * w + PT_PER_COLUMN for w in widths)
+
+
+def fits(widths, landscape: bool) -> bool:
+    """Whether the columns print one A4 page wide at 100 %."""
+    return printed_width(widths) <= PAGE_WIDTH_PT[landscape] * 0.98
 
 
 # --------------------------------------------------------------------------- atomic write
@@ -146,20 +170,22 @@ HEADER_TINT = "#BDD7EE"
 
 def report_formats() -> dict[str, dict]:
     """The ranking and per-unit workbooks' formats, by name."""
-    base = {"font_name": REPORT_FONT, "font_size": 10, "valign": "vcenter"}
+    base = {"font_name": REPORT_FONT, "font_size": BODY_PT, "valign": "vcenter"}
     border = {"border": 1, "border_color": "#BFBFBF"}
 
     def f(**kw):
         return {**base, **kw}
 
     head = {"bold": True, "bg_color": "#DDEBF7", "align": "center", "text_wrap": True, **border}
-    return {
+    formats = {
         "title": f(bold=True, font_size=16),
-        "subtitle": f(font_color="#595959"),
+        "subtitle": f(font_color="#595959", text_wrap=True, valign="top"),
         "section": f(bold=True, font_size=12),
         "head": f(**head),
         "head_left": f(**{**head, "align": "left"}),
         "text": f(**border),
+        "top": f(valign="top", **border),
+        "top_center": f(valign="top", align="center", **border),
         "wrap": f(text_wrap=True, valign="top", **border),
         "center": f(align="center", **border),
         "rank": f(num_format="0", align="center", **border),
@@ -169,19 +195,24 @@ def report_formats() -> dict[str, dict]:
         "loss": f(num_format="0.00", bg_color="#FCE4D6", font_color="#C00000", bold=True, **border),
         "gain": f(num_format="0.00", bg_color="#DDEBF7", font_color="#1F4E78", bold=True, **border),
         "zero": f(num_format="0.00", font_color="#A6A6A6", **border),
-        "l0": f(bold=True, bg_color="#D9D9D9", **border),
+        "l0": f(bold=True, bg_color="#D9D9D9", text_wrap=True, **border),
         "l0_num": f(bold=True, bg_color="#D9D9D9", num_format="0.00", **border),
         "l0_rank": f(bold=True, bg_color="#D9D9D9", num_format="0", align="center", **border),
-        "l1": f(bold=True, bg_color="#F2F2F2", indent=1, **border),
+        "l1": f(bold=True, bg_color="#F2F2F2", indent=1, text_wrap=True, **border),
         "l1_num": f(bold=True, bg_color="#F2F2F2", num_format="0.00", **border),
         "l2": f(indent=2, text_wrap=True, **border),
         "total": f(bold=True, top=2, num_format="0.00", bg_color="#FFF2CC", **border),
-        "total_text": f(bold=True, top=2, bg_color="#FFF2CC", **border),
+        "total_text": f(bold=True, top=2, bg_color="#FFF2CC", text_wrap=True, **border),
         "key": f(bold=True, valign="top", **border),
         "muted": f(font_color="#7F7F7F", **border),
         "error": f(font_color="#C00000", **border),
         "error_wrap": f(font_color="#C00000", text_wrap=True, valign="top", **border),
+        "note": f(font_color="#595959", text_wrap=True, valign="top"),
     }
+    for k, (fill, ink) in enumerate(GRADE_STYLES):
+        formats[f"total_g{k}"] = f(bold=True, top=2, num_format="0.00", bg_color=fill, font_color=ink, **border)
+        formats[f"grade_g{k}"] = f(bold=True, align="center", bg_color=fill, font_color=ink, **border)
+    return formats
 
 
 def template_formats() -> dict[str, dict]:
@@ -241,17 +272,26 @@ class Book:
         self.created: datetime = properties.get("created")
         self.fmt = {name: self.wb.add_format(spec) for name, spec in formats.items()}
 
-    def sheet(self, name: str, *, repeat: tuple[int, int] | None = None, landscape: bool = True) -> "Sheet":
-        """A sheet set up to print: A4, one page wide, centred, its name and the date in the header."""
+    def sheet(self, name: str, *, repeat: tuple[int, int] | None = None, landscape: bool = True,
+              fit: bool = True, repeat_cols: tuple[int, int] | None = None) -> "Sheet":
+        """A sheet printed on A4 at 100 %, centred, its name and the date in the header.
+        `fit`: the layout is made to fit one page wide (fit-to-width then only guards
+        a rounding overflow, it never shrinks far); otherwise the sheet is split
+        across pages with `repeat_cols` repeated."""
         ws = self.wb.add_worksheet(name)
         if landscape:
             ws.set_landscape()
         ws.set_paper(PAPER_A4)
-        ws.fit_to_pages(1, 0)
+        if fit:
+            ws.fit_to_pages(1, 0)
+        else:
+            ws.set_print_scale(100)
         ws.center_horizontally()
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         if repeat is not None:
             ws.repeat_rows(*repeat)
+        if repeat_cols is not None:
+            ws.repeat_columns(*repeat_cols)
         # No font codes: "&9" followed by a date's digits would read as font size 92026.
         ws.set_header(f"&L{name}&R{self.created:%Y-%m-%d}")
         ws.set_footer("&C第 &P 页，共 &N 页")
@@ -267,6 +307,7 @@ class Sheet:
 
     def __init__(self, book: Book, ws):
         self.book, self.ws, self.fmt = book, ws, book.fmt
+        self.col_width: dict[int, float] = {}
 
     @staticmethod
     def _check(rc: int, row: int, col: int) -> None:
@@ -303,8 +344,25 @@ class Sheet:
     def widths(self, widths: list[float], first: int = 0) -> None:
         for k, w in enumerate(widths):
             self.ws.set_column(first + k, first + k, w)
+            self.col_width[first + k] = w
 
+    def banner(self, row: int, text: str, last_col: int, style: str = "subtitle") -> None:
+        """A line of text across the table's width, wrapped: an unwrapped one runs
+        past the last column and LibreOffice prints (shrinks) to its end."""
+        self.fit_row(row, {0: text}, span={0: last_col})
+        self.ws.merge_range(row, 0, row, last_col, "", self.fmt[style])
+        self.text(row, 0, text, style)
 
-def display_width(text: str) -> int:
-    """Columns a text needs: CJK and full-width characters count twice."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+    def fit_row(self, row: int, cells: dict[int, object], options: dict | None = None, *,
+                span: dict[int, int] | None = None, indent: dict[int, float] | None = None) -> None:
+        """Give `row` the height its wrapped texts need ({column: text}); call before
+        writing the row. `span`: a merged cell's last column; `indent`: units lost to it."""
+        pairs = []
+        for c, text in cells.items():
+            last = (span or {}).get(c, c)
+            width = sum(self.col_width.get(k, 8.43) for k in range(c, last + 1)) - (indent or {}).get(c, 0)
+            pairs.append((text, width))
+        height = row_height(pairs, BODY_PT)
+        # One line keeps the default height, so an unwrapped sheet looks as before.
+        self.ws.set_row(row, height if height > lines_height(1, BODY_PT) else None, None, options or {})
+

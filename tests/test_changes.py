@@ -58,3 +58,26 @@ def test_snapshot_is_the_packed_long_table(scheme):
     """snapshot() builds the packed sheet directly; it must equal packing the long table."""
     result = run(scheme, UNITS, rejected={"阳泉市": "1.1.1a"})
     pd.testing.assert_frame_equal(snapshot(result), pack(long_snapshot(result)))
+
+
+def test_a_unit_that_arrives_is_one_line_and_one_row(scheme):
+    """未提交 → 已计分: status, total, rank, grade only; no "— → 0.00" rows, no input cells."""
+    old = snapshot(run(scheme, {"太原市": UNITS["太原市"], "大同市": UNITS["大同市"]}))
+    log = diff(old, snapshot(run(scheme, UNITS)))
+    yq = log.cities[log.cities["city"] == "阳泉市"]
+    assert list(yq["label"]) == ["状态", "总分", "名次", "等次"] and set(yq["code"]) == {""}
+    assert (log.inputs["city"] == "阳泉市").sum() == 0
+    # 阳泉市 sends a clean sheet: 100.00, first; 太原市 (98.00 after 3.3.12) drops to 2nd.
+    assert "阳泉市：新提交，总分 100.00，第 1 名，优秀" in log.summary_lines()
+    back = diff(snapshot(run(scheme, UNITS)), old)
+    assert "阳泉市：未提交，不再计分（原总分 100.00，第 1 名）" in back.summary_lines()
+
+
+def test_printed_lines_stay_short(scheme):
+    """A previous result from other inputs: every row differs, the line is cut with a pointer."""
+    many = {f"3.3.{k}a": "否" if k in (1, 2) else 1 for k in range(1, 12)}   # 3.3.1a, 3.3.2a are 是/否
+    old = snapshot(run(scheme, {"太原市": {}, "大同市": {}, "阳泉市": {}}))
+    log = diff(old, snapshot(run(scheme, {"太原市": many, "大同市": {}, "阳泉市": {}})))
+    line = next(x for x in log.summary_lines() if x.startswith("太原市："))
+    assert len(line) <= 120 + 40 and line.endswith("more in the sheet")
+    assert "见“变更记录”表" in line

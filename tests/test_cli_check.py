@@ -43,6 +43,8 @@ def test_clean_folder_exits_0(template, valid, tmp_path, two_units):
         "~$甲市.xlsx：已跳过 Office 临时锁定文件（工作簿正被打开时产生） / skipped an Office lock file (left while a workbook is open)",
         "乙市.ods：乙市，读取 88 项，问题 0 个 / 88 inputs read, 0 problem(s)",
         "甲市.xlsx：甲市，读取 88 项，问题 0 个 / 88 inputs read, 0 problem(s)",
+        "（读取的项数只计已填写的单元格：模板共 90 项，其中 2 项情形说明只在对应分值大于0时填写，未填不计 / "
+        "only filled cells are counted: of the template's 90 inputs, 2 notes are filled only when their amount is above 0）",
         "",
         "结果 / Result：2 个单位可评分，0 个单位数据有误，0 个单位未提交 / 2 ready, 0 rejected, 0 missing",
     ]
@@ -55,18 +57,22 @@ def test_problems_and_missing_units_exit_1(template, valid, tmp_path):
     (tmp_path / "晋中市.xlsx").write_bytes(b"")
     result = run(tmp_path)
     assert result.output.splitlines() == [
-        "大同市.xls：阳泉市，读取 88 项，问题 2 个 / 88 inputs read, 2 problem(s)",
+        "大同市.xls：大同市，暂不读取（被考核单位与文件名不符），问题 1 个 / "
+        "大同市: held back (the unit cell contradicts the file name), 1 problem(s)",
         "太原市.xlsx：太原市，读取 88 项，问题 2 个 / 88 inputs read, 2 problem(s)",
         "晋中市.xlsx：晋中市，无法读取，问题 1 个 / 晋中市: unreadable, 1 problem(s)",
+        "（读取的项数只计已填写的单元格：模板共 90 项，其中 2 项情形说明只在对应分值大于0时填写，未填不计 / "
+        "only filled cells are counted: of the template's 90 inputs, 2 notes are filled only when their amount is above 0）",
         "",
-        "问题 / Problems（5）：",
-        "  大同市.xls 填报表!B2：被考核单位填的是“阳泉市”，文件名却是“大同市” / the sheet names “阳泉市” but the file name names “大同市”",
-        "  大同市.xls 填报表!G58：4.1.1a 填的“3”超过上限，应为0～2的整数（单位：件） / 4.1.1a: “3” is above the maximum; expected 0～2的整数（单位：件）",
+        "问题 / Problems（4）：",
+        "  大同市.xls 填报表!B2：被考核单位填的是“阳泉市”，文件名却是“大同市”；本文件暂不读取、不并入任何单位，请核实后改正被考核单位或文件名 / "
+        "the sheet names “阳泉市” but the file name names “大同市”; the file is held back, merged into no unit: "
+        "correct the unit cell or the file name",
         "  太原市.xlsx 填报表!G39：3.3.8a 应填数字，填的是“很多”；应为≥0的整数（单位：条） / 3.3.8a: “很多” is not a number; expected ≥0的整数（单位：条）",
         "  太原市.xlsx 填报表!G97：10.6a（1.00）大于0，须在 10.6b 填写情形说明 / 10.6a（1.00） is above 0: explain it in 10.6b",
         "  晋中市.xlsx：文件是空的（0字节），无法读取；请重新报送 / the file is empty (0 bytes); send it again",
         "",
-        "未提交 / Missing（8）：大同市、长治市、晋城市、朔州市、运城市、忻州市、临汾市、吕梁市",
+        "未提交 / Missing（8）：阳泉市、长治市、晋城市、朔州市、运城市、忻州市、临汾市、吕梁市",
         "",
         "结果 / Result：0 个单位可评分，3 个单位数据有误，8 个单位未提交 / 0 ready, 3 rejected, 8 missing",
     ]
@@ -97,7 +103,7 @@ def test_a_warning_alone_is_shown_but_exits_0(template, valid, tmp_path):
     grids["填报表"] = rows
     write_grid(inbox / "甲市.xlsx", grids)
     result = run(inbox, "--roster", roster)
-    assert result.output.splitlines()[1:4] == [
+    assert result.output.splitlines()[2:5] == [
         "",
         "问题 / Problems（1）：",
         f"  提示 / warning：甲市.xlsx 填报表!G{len(rows)}：编号“3.3.99a”不在考核方案中，所填“5”已忽略 / "

@@ -109,7 +109,7 @@ def test_fragment_mismatch_exits_1(tmp_path):
     assert "  3 主动公开  57分 = 18（标注 / label 17）+8+9+12+10  27行 / rows（1行仅加分 / bonus only）" in lines
     assert lines[-1] == "检查 / checks: 未通过 / failed"
     err = result.stderr.splitlines()
-    assert err[0] == f"Error: 考核方案有误 / the scheme has problems: {path}"
+    assert err[0] == f"错误 / Error: 考核方案有误 / the scheme has problems: {path}"
     assert err[1] == ("  - t.xlsx 重点任务分解表!A12：“主动公开（17分）”标注17分，但其下各行赋分合计为18分 / "
                       "fragment '主动公开（17分）' is labelled 17 points but its rows sum to 18")
     assert err[2].startswith("请确认该文件是考核方案重点任务分解表")

@@ -79,14 +79,17 @@ def test_score_correct_rerun_change_log(tmp_path):
     assert rows[2][:5] == ("城市", "编号", "项目", "原值", "新值")
     assert rows[3][:5] == ("太原市", "—", "总分", "117.87", "117.91")
     assert rows[4][:5] == ("太原市", "3.3.8", "“双公示”数据报送情况 基础得分", "1.96", "2.00")
-    assert ("太原市", "3.3.8a", "太原市.xlsx", "G39", "1176", "1200") in [r[:6] for r in rows]
+    assert ("太原市", "3.3.8a", "太原市.xlsx G39", "1176", "1200") in [r[:5] for r in rows]
     assert wb["总排名"]["G5"].value == 117.91
 
     third = score(inbox)
     assert third.exit_code == 0
     assert "  与上次结果相比没有变化 / nothing changed since the previous run" in third.output.splitlines()
-    ws = openpyxl.load_workbook(out)["变更记录"]
-    assert ws["A2"].value.startswith("与上次结果相比没有变化")
+    # Nothing changed: no 变更记录 page to print; 说明 says so.
+    wb = openpyxl.load_workbook(out)
+    assert "变更记录" not in wb.sheetnames
+    about = {r[0]: r[1] for r in wb["说明"].iter_rows(values_only=True) if r[0]}
+    assert about["变化"].startswith("与上次结果相比没有变化")
 
 
 def test_rank_change_names_both_cities(tmp_path):
@@ -111,7 +114,7 @@ def test_output_inside_inbox_refused(tmp_path):
     inbox = copy_samples(tmp_path, {"太原市.xlsx"})
     result = score(inbox, "-o", inbox / "r.xlsx")
     assert result.exit_code == 2
-    assert result.output.startswith(f"Error: 输出文件不能放在交回文件夹中（{inbox / 'r.xlsx'}）")
+    assert result.output.startswith(f"错误 / Error: 输出文件不能放在交回文件夹中（{inbox / 'r.xlsx'}）")
     assert not (inbox / "r.xlsx").exists()
 
 
@@ -120,7 +123,7 @@ def test_strict_writes_nothing_when_a_city_is_missing(tmp_path):
     result = score(inbox, "--strict")
     assert result.exit_code == 1
     assert result.output.splitlines()[-2:] == [
-        "Error: 有单位未计分，按 --strict 未写出任何结果 / some units were not scored; with --strict nothing was written",
+        "错误 / Error: 有单位未计分，按 --strict 未写出任何结果 / some units were not scored; with --strict nothing was written",
         "提示 / hint：运行 assess-xlsx check 查看问题，改正后重新评分 / run assess-xlsx check to see the problems",
     ]
     assert not (tmp_path / "考核结果.xlsx").exists()
@@ -150,7 +153,7 @@ def test_read_only_output_fails_and_keeps_it(tmp_path):
     try:
         result = score(inbox)
         assert result.exit_code == 2
-        assert f"Error: 输出文件为只读，未覆盖：{out}" in result.output
+        assert f"错误 / Error: 输出文件为只读，未覆盖：{out}" in result.output
         assert out.read_bytes() == b"old"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["交回", "考核结果.xlsx"]
     finally:
@@ -161,7 +164,7 @@ def test_output_folder_missing(tmp_path):
     inbox = copy_samples(tmp_path, {"太原市.xlsx"})
     result = score(inbox, "-o", tmp_path / "没有这个文件夹" / "r.xlsx")
     assert result.exit_code == 2
-    assert f"Error: 输出文件夹不存在：{tmp_path / '没有这个文件夹'}" in result.output
+    assert f"错误 / Error: 输出文件夹不存在：{tmp_path / '没有这个文件夹'}" in result.output
 
 
 # --------------------------------------------------------------------------- watch
@@ -194,7 +197,8 @@ def test_watch_rescores_when_a_file_is_added(tmp_path):
         _read_until(proc, "已计分 11", lines, deadline)
         assert "新增 / added: 吕梁市.xlsx → 已计分 11，数据有误 0，未提交 0，6 个单位有变化 / 6 unit(s) changed" in lines[-1]
         # 吕梁市 (98.00) ties 临汾市 for 5th: 大同、朔州、运城、阳泉、忻州 each move down one.
-        _read_until(proc, "吕梁市：状态 未提交 → 已计分", lines, deadline)
+        # One short line for the unit that arrived, not its ninety rows.
+        _read_until(proc, "吕梁市：新提交，总分 98.00，第 5 名，优秀", lines, deadline)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     finally:

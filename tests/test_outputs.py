@@ -76,7 +76,7 @@ def test_exit_codes_follow_grep(tmp_path):
     # 2: trouble, nothing done: the output cannot be written, the roster cannot be read.
     result = invoke("score", inbox, "-q", "-o", tmp_path / "没有" / "r.xlsx")
     assert result.exit_code == 2
-    assert result.output.startswith(f"Error: 输出文件夹不存在：{tmp_path / '没有'}")
+    assert result.output.startswith(f"错误 / Error: 输出文件夹不存在：{tmp_path / '没有'}")
     bad = tmp_path / "名单.txt"
     bad.write_text("甲市\n甲市\n", encoding="utf-8")
     assert invoke("check", inbox, "--roster", bad).exit_code == 2

@@ -58,7 +58,7 @@ def find_row(ws, col: int, value) -> int:
 
 def test_sheet_names_and_hidden_snapshot(samples_book):
     wb = openpyxl.load_workbook(samples_book)
-    assert wb.sheetnames == ["总排名", "分项得分", "得分明细", "扣分加分依据", "提交情况", "说明", "_快照"]
+    assert wb.sheetnames == ["总排名", "分项得分", "得分明细", "扣分加分依据", "提交情况", "说明", "文件校验", "_快照"]
     assert wb["_快照"].sheet_state == "hidden"
     assert wb.active.title == "总排名"
 
@@ -71,11 +71,16 @@ def test_ranking_sheet_figures(samples_book):
     body = [[c.value for c in row][:8] for row in ws.iter_rows(min_row=5, max_row=15)]
     # By hand from the samples (tools/sample_cities.py): base + bonus + extra − major.
     assert body[0] == [1, "太原市", 99.87, 11.0, 7.0, 0.0, 117.87, "优秀"]
-    assert body[1] == [2, "晋中市", 99.33, 3.0, 1.5, -0.25, 103.58, "优秀"]
+    # 重大扣分 positive: read literally, 99.33 + 3 + 1.5 − 0.25 = 103.58.
+    assert body[1] == [2, "晋中市", 99.33, 3.0, 1.5, 0.25, 103.58, "优秀"]
     assert body[4] == [5, "临汾市", 94.0, 2.0, 2.0, 0.0, 98.0, "优秀"]
     assert body[5] == [5, "吕梁市", 97.5, 0.5, 0.0, 0.0, 98.0, "优秀"]   # tie: both 5th, no 6th
     assert body[6][0] == 7
-    assert body[10] == [11, "忻州市", 89.0, 0.0, 0.0, -8.0, 81.0, "良好"]
+    assert body[10] == [11, "忻州市", 89.0, 0.0, 0.0, 8.0, 81.0, "良好"]
+    # 总分 coloured by grade: every 优秀 alike, 良好 apart (not a scale relative to the others).
+    fills = {ws.cell(r, 7).fill.fgColor.rgb for r in range(5, 14)}
+    assert fills == {"FFC6EFCE"} and ws["G14"].fill.fgColor.rgb == ws["G15"].fill.fgColor.rgb == "FFDDEBF7"
+    assert not ws.conditional_formatting
     assert ws["G5"].data_type == "n" and ws["G5"].number_format == "0.00"
     assert ws.cell(16, 1).value is None        # nobody unranked: no second block
     assert len(ws._charts) == 1
@@ -86,7 +91,7 @@ def test_ranking_sheet_matches_result(samples_result, samples_book):
     for r, (unit, rec) in enumerate(samples_result.ranking.iterrows(), start=5):
         got = [ws.cell(r, c).value for c in range(1, 9)]
         assert got == [rec["rank"], unit, rec["base"] / 100, rec["bonus"] / 100, rec["extra"] / 100,
-                       -rec["major"] / 100, rec["total"] / 100, rec["grade"]]
+                       rec["major"] / 100, rec["total"] / 100, rec["grade"]]
 
 
 def test_unranked_units_listed_with_reason(scheme, tmp_path):
@@ -104,23 +109,29 @@ def test_unranked_units_listed_with_reason(scheme, tmp_path):
 
 
 def test_primary_sheet(samples_result, samples_book):
+    """Units across (rank order), per 一级指标 three rows: 基础分, 加分, 名次; totals below."""
     ws = openpyxl.load_workbook(samples_book)["分项得分"]
-    assert ws["C3"].value == "1. 组织领导与工作保障（6分）"
-    assert ws["I3"].value == "3. 主动公开（57分）"
-    assert [ws.cell(4, c).value for c in range(3, 6)] == ["基础分", "加分", "名次"]
-    r = find_row(ws, 2, "太原市")
+    names = list(samples_result.ranking.index)
+    assert [ws.cell(3, c).value for c in range(1, 4 + len(names))] == ["编号", "一级指标", "项目"] + names
+    assert (ws["A4"].value, ws["B4"].value) == ("1", "组织领导与工作保障（6分）")
+    assert [ws.cell(r, 3).value for r in range(4, 7)] == ["基础分", "加分", "名次"]
+    assert ws["B10"].value == "主动公开（57分）"
+    taiyuan = 4 + names.index("太原市")
     # 太原市, 1 组织领导与工作保障: base 6 of 6, bonus 4 (1.2.2 + 1.2.4), rank 1; 3 主动公开 56.87.
-    assert [ws.cell(r, c).value for c in range(3, 6)] == [6.0, 4.0, 1]
-    assert ws.cell(r, 9).value == 56.87
+    assert [ws.cell(r, taiyuan).value for r in range(4, 7)] == [6.0, 4.0, 1]
+    assert ws.cell(10, taiyuan).value == 56.87
     prim = samples_result.primary
-    for unit in samples_result.scored:
-        r = find_row(ws, 2, unit)
-        for k, code in enumerate(prim["base"].columns):
-            c = 3 + 3 * k
+    for k, code in enumerate(prim["base"].columns):
+        for i, unit in enumerate(names):
+            c, r = 4 + i, 4 + 3 * k
             assert ws.cell(r, c).value == prim["base"].at[unit, code] / 100
-            assert ws.cell(r, c + 1).value == prim["bonus"].at[unit, code] / 100
-            assert ws.cell(r, c + 2).value == prim["rank"].at[unit, code]
-    assert ws.freeze_panes == "C5"
+            assert ws.cell(r + 1, c).value == prim["bonus"].at[unit, code] / 100
+            assert ws.cell(r + 2, c).value == prim["rank"].at[unit, code]
+    r = find_row(ws, 3, "总分")
+    assert ws.cell(r, taiyuan).value == 117.87
+    assert [ws.cell(rr, 3).value for rr in range(r - 4, r)] == ["基础得分", "加分", "综合加分", "重大扣分"]
+    assert [ws.cell(rr, 4 + names.index("忻州市")).value for rr in range(r - 4, r + 2)] == [89.0, 0.0, 0.0, 8.0, 81.0, 11]
+    assert ws.freeze_panes == "D4"
 
 
 def test_detail_sheet_rows_subtotals_and_outline(samples_result, samples_book):
@@ -146,24 +157,34 @@ def test_detail_sheet_rows_subtotals_and_outline(samples_result, samples_book):
             col = unit_col + (1 if frame == "bonus" else 0)
             assert ws.cell(rr, col).value == samples_result.rows[frame].at[unit, code] / 100
     last = ws.max_row
-    assert ws.cell(last, 2).value.startswith("总分")
-    assert ws.cell(last, 3).value == 100.0
-    assert ws.cell(last, taiyuan).value == 99.87 and ws.cell(last, taiyuan + 1).value == 18.0
+    # The rows' own base and bonus (太原市 11.00, as on 总排名), then the total, labelled as such.
+    assert ws.cell(last - 1, 2).value == "基础得分、加分（一至九项各行合计）"
+    assert ws.cell(last - 1, 3).value == 100.0
+    assert ws.cell(last - 1, taiyuan).value == 99.87 and ws.cell(last - 1, taiyuan + 1).value == 11.0
+    assert ws.cell(last, 2).value == "总分 = 基础得分 + 加分 + 综合加分 − 重大扣分"
+    assert ws.cell(last, taiyuan).value == 117.87
+    assert f"{openpyxl.utils.get_column_letter(taiyuan)}{last}:{openpyxl.utils.get_column_letter(taiyuan + 1)}{last}" in ws.merged_cells
     assert ws.sheet_properties.outlinePr.summaryBelow is False
     assert ws.freeze_panes == "D5"
 
 
 def test_audit_sheet(samples_result, samples_book):
     ws = openpyxl.load_workbook(samples_book)["扣分加分依据"]
-    assert [c.value for c in ws[3]] == ["城市", "编号", "指标", "类别", "填报内容", "计算过程", "结果", "分值", "依据（文件 单元格）"]
+    assert [c.value for c in ws[3]] == ["城市", "编号", "指标", "依据与计算", "得分变化", "来源（文件 单元格）"]
     assert ws.max_row - 3 == len(samples_result.audit)
-    assert ws.auto_filter.ref == f"A3:I{ws.max_row}"
+    assert ws.auto_filter.ref == f"A3:F{ws.max_row}"
     row = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "太原市" and r[1] == "3.3.8")
-    assert row[3] == "扣分" and row[7] == -0.04
-    assert row[5].startswith("“双公示”合规数据量 1176 条 / “双公示”报送数据总量 1200 条")
-    assert row[8] == "太原市.xlsx 填报表!G39；太原市.xlsx 填报表!G40"
-    major = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "忻州市" and r[3] == "重大扣分")
-    assert major[7] < 0
+    assert row[3] == ("扣分：“双公示”合规数据量 1176 条 / “双公示”报送数据总量 1200 条，不合规率 2.00% × 2 分 = 0.04 分；"
+                      "得 1.96 分（满分 2 分）")
+    assert row[4] == -0.04
+    assert row[5] == "太原市.xlsx 填报表!G39；太原市.xlsx 填报表!G40"
+    bonus = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "太原市" and r[1] == "1.2.2")
+    assert bonus[3].endswith("2 项 × 1 分 = 2 分；加 2 分") and bonus[4] == 2.0
+    major = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[0] == "忻州市" and r[3].startswith("重大扣分："))
+    assert major[4] < 0
+    # A 情形说明 the sentence leaves out is still shown.
+    note = next(r for r in ws.iter_rows(min_row=4, values_only=True) if r[1] == "10.6")
+    assert "（另填：酌情加分的情形说明＝承办全省政务公开工作现场推进会）" in note[3]
 
 
 def test_files_sheet_lists_every_problem(scheme, tmp_path):
@@ -173,24 +194,42 @@ def test_files_sheet_lists_every_problem(scheme, tmp_path):
     by_unit = {r[0]: r for r in rows[3:14]}
     assert by_unit["阳泉市"][1:5] == ["阳泉市.xlsx", "数据有误", 88, 2]
     assert by_unit["太原市"][1:5] == ["（无）", "未提交", 0, 0]
-    problems = {(r[1], r[2], r[3], r[5]) for r in rows if r[0] == "错误"}
-    assert ("阳泉市.xlsx", "填报表", "G16", "2.1.2a") in problems
-    assert ("忻州市.xlsx", "填报表", "G6", "1.1.1a") in problems
-    assert ("临汾市.xlsx", "填报表", "G58", "4.1.1a") in problems
+    problems = {(r[1], r[2], r[3]) for r in rows if r[0] == "错误"}
+    assert ("阳泉市.xlsx", "填报表!G16", "2.1.2a") in problems
+    assert ("忻州市.xlsx", "填报表!G6", "1.1.1a") in problems
+    assert ("临汾市.xlsx", "填报表!G58", "4.1.1a") in problems
     assert len(problems) == len(result.findings.errors)
 
 
-def test_about_sheet_hashes(samples_book):
+def test_about_sheet_speaks_to_a_reader(samples_book):
     ws = openpyxl.load_workbook(samples_book)["说明"]
     values = {r[0]: r[1] for r in ws.iter_rows(values_only=True) if r[0]}
     assert values["生成工具"].startswith("assess-xlsx ")
     assert values["生成日期"] == "2023年03月01日"
-    assert "山西省2022年度政务公开工作考核方案重点任务分解表" in values["考核方案"]
-    assert "并列名次后跳过名次" in values["排名"]
+    assert values["考核方案"] == "《山西省2022年度政务公开工作考核方案重点任务分解表》"
+    assert values["排名"].startswith("按总分从高到低排名；并列名次后跳过名次（1、2、2、4）。")
     assert values["等次"].startswith("优秀 ≥ 90.00")
+    assert values["变化"] == "本次为首次生成（没有上次结果可比较）。"
+    text = "".join(str(v) for v in values.values())
+    for word in ("SHA-256", "docs/", "scoring-rules.md", "shanxi-2022.xlsx", "RANK", "Excel"):
+        assert word not in text
+
+
+def test_checksums_sheet(samples_book):
+    ws = openpyxl.load_workbook(samples_book)["文件校验"]
+    values = {r[0]: r[2] for r in ws.iter_rows(min_row=4, values_only=True)}
     for f in SAMPLES.glob("*.xlsx"):
         assert values[f.name] == hashlib.sha256(f.read_bytes()).hexdigest()
     assert values["with-errors"] == "（已跳过，未读取）"
+    assert values["shanxi-2022.xlsx"] == "工作表“Sheet1”" or values["shanxi-2022.xlsx"].startswith("工作表")
+
+
+def test_files_sheet_does_not_count_a_subfolder(samples_book):
+    rows = rows_of(openpyxl.load_workbook(samples_book)["提交情况"])
+    assert rows[1][0] == "11 个单位，12 个文件，发现错误 0 处、提醒 1 处。"
+    files = [r[1] for r in rows if r[2] in ("已计分", "已跳过", "有错误未计分", "无法读取")]
+    assert "with-errors" not in files and len(files) == 11 + 12     # units table + files table
+    assert ["已跳过的子文件夹（不计入文件数，其中的工作簿未读取）：with-errors"] == [r[0] for r in rows if r[0] and "子文件夹" in str(r[0])]
 
 
 def test_snapshot_round_trip(samples_result, samples_book):
@@ -199,14 +238,18 @@ def test_snapshot_round_trip(samples_result, samples_book):
 
 def test_layout_and_print_settings(samples_book):
     wb = openpyxl.load_workbook(samples_book)
-    panes = {"总排名": "C5", "分项得分": "C5", "得分明细": "D5", "扣分加分依据": "C4", "提交情况": "B4"}
+    panes = {"总排名": "C5", "分项得分": "D4", "得分明细": "D5", "扣分加分依据": "C4", "提交情况": "B4"}
     for name, pane in panes.items():
         ws = wb[name]
         assert ws.freeze_panes == pane, name
         assert ws.page_setup.paperSize == 9, name
-        # fitToWidth 1 is the file format's default, so it may be left out.
-        assert ws.page_setup.fitToWidth in (1, None) and ws.page_setup.fitToHeight == 0, name
-        assert ws.sheet_properties.pageSetUpPr.fitToPage, name
+        if name == "得分明细":     # too wide for one page at 10 pt: split, never shrunk
+            assert ws.page_setup.scale in (None, 100) and not ws.sheet_properties.pageSetUpPr.fitToPage
+            assert ws.print_title_cols == "$A:$C" and ws.col_breaks.brk[0].id == 15
+        else:
+            # fitToWidth 1 is the file format's default, so it may be left out.
+            assert ws.page_setup.fitToWidth in (1, None) and ws.page_setup.fitToHeight == 0, name
+            assert ws.sheet_properties.pageSetUpPr.fitToPage, name
         assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text, name
         assert ws.print_title_rows, name
     assert wb["得分明细"].page_setup.orientation == "landscape"
@@ -286,7 +329,7 @@ def test_crash_while_writing_leaves_nothing(samples_result, tmp_path, monkeypatc
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(report, "_about_sheet", boom)
+    monkeypatch.setattr(report, "about_sheet", boom)   # the last sheet but two: a build half done
     with pytest.raises(KeyboardInterrupt):
         write_workbook(samples_result, path, created=CREATED)
     assert path.read_bytes() == b"previous output"
@@ -334,8 +377,13 @@ def test_per_city_workbooks(samples_result, scheme, tmp_path):
     assert ws["A1"].value == "山西省2022年度政务公开工作考核结果：吕梁市"
     assert (ws["A3"].value, ws["C3"].value) == ("名次", "第 5 名（共 11 个单位参加排名）")
     assert ws["C4"].value == 98.0 and ws["C5"].value == "优秀"
+    # One figure per row, 重大扣分 positive (no "−0.00").
+    assert [(ws.cell(r, 1).value, ws.cell(r, 3).value) for r in range(6, 10)] == [
+        ("基础得分", 97.5), ("加分", 0.5), ("综合加分", 0.0), ("重大扣分", 0.0)]
     last = ws.max_row
-    assert (ws.cell(last, 2).value, ws.cell(last, 4).value, ws.cell(last, 6).value) == ("总分", 98.0, 5)
+    assert (ws.cell(last - 1, 4).value, ws.cell(last - 1, 5).value) == (97.5, 0.5)
+    assert (ws.cell(last, 2).value, ws.cell(last, 4).value, ws.cell(last, 6).value) == (
+        "总分 = 基础得分 + 加分 + 综合加分 − 重大扣分", 98.0, 5)
     audit = samples_result.audit
     assert wb["扣分加分依据"].max_row - 3 == int((audit["city"] == "吕梁市").sum())
 

@@ -86,7 +86,7 @@ NORMALISED = [
     # code, typed, number, text
     ("1.1.1a", "√", 1, "是"), ("1.2.1a", "×", 0, "否"), ("1.2.2a", "✓", 1, "是"), ("1.2.3a", "✗", 0, "否"),
     ("2.1.1c", "Y", 1, "是"), ("3.1.1a", "n", 0, "否"), ("3.1.2a", "yes", 1, "是"), ("3.1.4b", "NO", 0, "否"),
-    ("3.2.1a", "有", 1, "是"), ("3.2.2a", "无", 0, "否"), ("3.2.3a", 1, 1, "是"), ("3.2.4a", 0, 0, "否"),
+    ("3.2.1a", "有", 1, "是"), ("3.2.2a", "无", 0, "否"), ("3.3.5a", "无", 0, "0"),    # 无 in a count is 0
     ("3.3.1a", "true", 1, "是"), ("3.3.2a", "FALSE", 0, "否"), ("3.3.13a", " 是 ", 1, "是"),
     ("3.3.14b", "ｙｅｓ", 1, "是"), ("3.4.1a", "\u3000是\u3000", 1, "是"), ("3.5.1a", "✔", 1, "是"),
     ("1.2.2b", "2项", 2, "2"), ("2.1.1a", "3个", 3, "3"), ("2.1.1b", "２", 2, "2"), ("2.1.2a", " 2 ", 2, "2"),
@@ -122,6 +122,9 @@ REJECTED = [
     # code, typed, finding code
     ("1.1.1a", "可能", "value-not-yesno"),
     ("1.2.1a", "x", "value-not-yesno"),            # ambiguous: never guessed
+    ("3.2.3a", 1, "value-not-yesno"),              # 1/0 are refused: a count in the wrong row looks the same
+    ("3.2.4a", "是的", "value-not-yesno"),
+    ("9.1.1b", "4.5%%", "value-percent-doubled"),
     ("1.2.4a", "部分制定", "value-not-level"),
     ("3.3.3a", "很多", "value-not-number"),
     ("3.3.3b", "1-2", "value-not-number"),
@@ -138,7 +141,7 @@ REJECTED = [
     ("4.1.1a", 3, "value-over-max"),               # two files are sampled
     ("8.2.2a", "5个季度", "value-over-max"),       # four quarters a year
     ("10.2a", 0, "value-below-min"),               # ranks start at 1
-    ("9.1.1b", 0.04, "percent-fraction"),          # 4% stored as 0.04
+    ("9.1.2a", "没有", "value-not-yesno"),
 ]
 
 
@@ -159,10 +162,13 @@ def test_each_rejection_names_file_cell_and_code(scheme, template, valid, row_of
         f"{name} 填报表!G30：3.3.3a 应填数字，填的是“很多”；应为≥0的整数（单位：起） / "
         "3.3.3a: “很多” is not a number; expected ≥0的整数（单位：起）"
     )
+    assert found["3.2.4a"].message == (
+        f"{name} 填报表!{row_of['3.2.4a']}：3.2.4a 应填“是”或“否”（也可填 有/无、√/×、Y/N、yes/no（不分大小写）；不接受 1/0），"
+        "填的是“是的” / 3.2.4a: “是的” is not 是 (yes) or 否 (no); also accepted: 有/无, √/×, Y/N, yes/no"
+    )
+    assert found["9.1.1b"].message_zh == "9.1.1b 填的“4.5%%”百分号重复，应为0～100的百分数（如 4.5 或 4.5%），最多两位小数"
     assert (found["4.1.1a"].value, found["4.1.1a"].expected) == ("3", "0～2的整数（单位：件）")
     assert (found["3.1.4a"].value, found["3.1.4a"].expected) == ("2.5", "0～2分的分值，最多两位小数")
-    assert (found["9.1.1b"].value, found["9.1.1b"].note) == ("0.04", "4")
-    assert found["9.1.1b"].message_zh == "9.1.1b 填的是数字0.04，像是把“4%”存成了小数；请填写 4 或“4%”"
 
 
 # --------------------------------------------------------------------------- across inputs
@@ -208,14 +214,22 @@ def test_an_amount_left_empty_is_missing_but_its_note_is_not(scheme, template, v
     assert errors(sub) == {("晋城市.xlsx", row_of["10.6a"], "input-missing"), ("晋城市.xlsx", row_of["11.7a"], "input-missing")}
 
 
-def test_a_deleted_row_is_missing_with_no_cell(scheme, template, valid, tmp_path):
+def test_a_deleted_row_is_missing_from_the_sheet_where_it_belongs(scheme, template, valid, row_of, tmp_path):
     grids = read_grid(template)
     rows = fill_grid(grids[SHEET_NAME], valid, city="朔州市")
     grids[SHEET_NAME] = [r for r in rows if r[0] != "5.4.1a"]
     write_grid(tmp_path / "朔州市.xlsx", grids)
     sub = read_submissions(tmp_path, scheme)
-    assert errors(sub) == {("朔州市.xlsx", "", "input-missing")}
-    assert sub.report.errors[0].input == "5.4.1a"
+    # It belonged right below 5.3.1a, the input before it in the table.
+    below = f"G{int(row_of['5.3.1a'][1:]) + 1}"
+    assert errors(sub) == {("朔州市.xlsx", below, "row-missing")}
+    f = sub.report.errors[0]
+    assert (f.input, f.expected) == ("5.4.1a", "5.3.1a")
+    assert f.message == (
+        f"朔州市.xlsx 填报表!{below}：5.4.1a（是否建立全市统一的政策咨询平台或入口并能解答群众切身利益相关问题）"
+        "未在表中（应在 5.3.1a 之后）；请恢复该行并填写 / 5.4.1a (是否建立全市统一的政策咨询平台或入口并能解答群众切身利益相关问题) "
+        "is missing from the sheet (belongs after 5.3.1a); restore the row and fill it in"
+    )
 
 
 # --------------------------------------------------------------------------- which unit
@@ -248,15 +262,29 @@ def test_unit_problems(scheme, template, valid, tmp_path, fmt):
         (f"报表.{fmt}", "B2", "city-missing"),
     }
     found = {f.code: f for f in sub.report.errors}
-    assert found["city-disagrees"].message_zh == "被考核单位填的是“大同市”，文件名却是“太原市”"
-    assert found["city-disagrees"].city == "大同市"    # the cell decides; that unit is rejected
+    assert found["city-disagrees"].message_zh == (
+        "被考核单位填的是“大同市”，文件名却是“太原市”；本文件暂不读取、不并入任何单位，请核实后改正被考核单位或文件名")
+    # Held back: merged into no unit; the file name's unit waits for the clerk (数据有误, not 未提交).
+    assert found["city-disagrees"].city == "太原市"
     assert found["city-unknown"].city == "阳泉市"      # the file name's unit is rejected, not silently missing
     assert found["city-missing"].city == ""
-    assert sub.rejected == ["大同市", "阳泉市"]
+    assert sub.rejected == ["太原市", "阳泉市"]
     assert sub.files.set_index("file")["status"].to_dict() == {
-        f"太原市.{fmt}": "rejected", f"报表.{fmt}": "rejected", f"阳泉市.{fmt}": "rejected"}
-    assert set(sub.values["city"]) == {"大同市", "阳泉市"}
-    assert "太原市" in sub.missing and "大同市" not in sub.missing
+        f"太原市.{fmt}": "held", f"报表.{fmt}": "rejected", f"阳泉市.{fmt}": "rejected"}
+    assert set(sub.values["city"]) == {"阳泉市"}
+    assert "太原市" not in sub.missing and "大同市" in sub.missing
+
+
+def test_a_unit_cell_naming_another_unit_is_the_one_finding_and_merges_nothing(scheme, template, valid, tmp_path):
+    # 大同市 sent its two correct files; 太原市's file has 大同市 typed in B2.
+    dept = dict(valid)
+    fill_workbook(template, tmp_path / "大同市.xlsx", valid, city="大同市")
+    fill_workbook(template, tmp_path / "大同市-发改委.xlsx", dept, city="大同市")
+    fill_workbook(template, tmp_path / "太原市.xlsx", valid | {"1.1.1a": "否"}, city="大同市")
+    sub = read_submissions(tmp_path, scheme)
+    assert sub.report.keys() == {("太原市.xlsx", "B2", "city-disagrees")}    # no conflicts against 大同市
+    assert sub.rejected == ["太原市"]
+    assert by_code(sub, "大同市").loc["1.1.1a", "text"] == "是"
 
 
 def test_unit_written_in_the_label_cell(scheme, template, valid, tmp_path):

@@ -266,3 +266,31 @@ def test_template_command_usage_errors(tmp_path):
     result = runner.invoke(cli, ["template", "--scheme", str(tmp_path / "nope.xlsx")])
     assert result.exit_code == 2
     assert not (tmp_path / "x.xlsx").exists()
+
+
+def test_template_for_a_city_never_overwrites_unasked(tmp_path):
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path):
+        name = "太原市政务公开考核填报表.xlsx"
+        Path(name).write_bytes("已填写".encode())
+        result = runner.invoke(cli, ["template", "--city", "太原市"])
+        assert result.exit_code == 2
+        assert result.output == (
+            f"错误 / Error: 文件已存在，未覆盖：{name} / the file exists and was not overwritten: {name}\n"
+            "提示 / hint：用 -o 另取文件名，或加 --force 覆盖 / pass -o with another name, or --force to overwrite\n")
+        assert Path(name).read_bytes() == "已填写".encode()
+        result = runner.invoke(cli, ["template", "--city", "太原市", "--force"])
+        assert result.exit_code == 0, result.output
+        assert load_workbook(name)[SHEET_NAME]["B2"].value == "太原市"
+
+
+def test_template_prints_at_full_size_with_page_numbers(scheme, tmp_path):
+    path = write_template(scheme, tmp_path / "t.xlsx", city="太原市")
+    ws = load_workbook(path)[SHEET_NAME]
+    assert ws.page_setup.scale in (None, 100) and not ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
+    assert ws.print_area == "'填报表'!$A$1:$J$" + str(ws.max_row)
+    assert ws.row_breaks.brk                              # pages end between blocks
+    assert ws["A3"].value.startswith("本表已填好被考核单位（太原市），请只在黄色单元格")
+    blank = load_workbook(write_template(scheme, tmp_path / "b.xlsx"))[SHEET_NAME]
+    assert blank["A3"].value.startswith("请先在上方选择被考核单位")

@@ -52,7 +52,7 @@ _CODE_LIKE = re.compile(r"^\d+(?:\.\d+)+[a-z]?$")
 class _FileRead:
     rel: str
     city: str = ""
-    status: str = "read"
+    status: str = "read"          # read / unreadable / held (its unit cell contradicts its name)
     sheet: str = ""
     sha256: str = ""
     codes: list = field(default_factory=list)
@@ -154,9 +154,13 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
                        expected="、".join(roster.units), city=name_city)
             city = name_city
         elif name_city and name_city != cell_city:
+            # Whose data is it? Not for the program to guess: the file is held
+            # back (merged into neither unit, so no conflicts against the other
+            # unit's own files), and the file name's unit waits for the clerk.
             report.add("city-disagrees", file=rel, sheet=sheet, cell=cell_ref, value=cell_text,
-                       expected=name_city, city=cell_city)
-            city = cell_city
+                       expected=name_city, city=name_city)
+            out.city, out.status = name_city, "held"
+            return out
         else:
             city = cell_city
     elif name_city:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import pandas as pd
 from ..errors import SubmissionsError
 from ..findings import ERROR, INFO, Report
 from ..roster import DEFAULT_ROSTER, Roster
-from ..rules.inputs import _mask, expected_text, normalise
+from ..rules.inputs import _mask, expected_text, normalise, refused_text
 from ..rules.model import RuleBook
 from ..rules.parts import kind_of
 from .extract import _FileRead, read_folder
@@ -79,6 +80,7 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
 
     filled_units = filled[filled["city"] != ""]
     accepted = filled_units[filled_units["problem"] == ""]
+    _report_read_as(accepted, report)
     values = _merge(accepted, inputs, report)
     _cross_checks(values, cells, reads, rules, report, filled_units)
 
@@ -131,8 +133,16 @@ def _report_rejections(bad: pd.DataFrame, inputs, report: Report) -> None:
         spec = inputs[rec.code]
         report.add(
             rec.problem, file=rec.file, sheet=rec.sheet, cell=rec.cell, value=rec.raw,
-            expected=expected_text(spec), note=rec.note, city=rec.city, input=rec.code,
+            expected=refused_text(spec), note=rec.note, city=rec.city, input=rec.code,
         )
+
+
+def _report_read_as(accepted: pd.DataFrame, report: Report) -> None:
+    """A note for each value accepted in another form than the listed one ("有"
+    read as 是, "无" in a count as 0): nothing is reinterpreted silently."""
+    for rec in accepted[accepted["note"] != ""].itertuples(index=False):
+        report.add("value-read-as", file=rec.file, sheet=rec.sheet, cell=rec.cell, value=rec.raw.strip(),
+                   expected=rec.note, city=rec.city, input=rec.code)
 
 
 def _merge(accepted: pd.DataFrame, inputs, report: Report) -> pd.DataFrame:
@@ -209,7 +219,7 @@ def _cross_checks(values: pd.DataFrame, cells: pd.DataFrame, reads: list[_FileRe
             if zero_is_error:
                 for city in wide.index[_mask(both & (d == 0))]:
                     at(city, den, code_="rate-zero-denominator", value=where.loc[(city, den), "text"],
-                       expected="大于0的整数", note=f"{num}/{den}")
+                       expected="大于0的整数", note=f"{num}（{inputs[num].label}）÷ {den}（{inputs[den].label}）")
 
     # Where a unit's inputs sit, filled or not: the first file holding the row
     # (worked out when a finding first needs it).
@@ -252,11 +262,26 @@ def _cross_checks(values: pd.DataFrame, cells: pd.DataFrame, reads: list[_FileRe
     some = filled[filled["city"].isin(set(partial))] if partial else filled.iloc[:0]
     have = set(zip(some["city"].tolist(), some["code"].tolist()))   # lists: iterating a string column is slow
     have |= {(r.city, code) for r in reads if r.city for code in r.uncached}   # reported already
+    order = list(inputs)
     for city in partial:
         for spec in needed:
-            if (city, spec.code) not in have:
+            if (city, spec.code) in have:
+                continue
+            at_ = place(city, spec.code)
+            if at_["cell"]:
                 report.add("input-missing", city=city, input=spec.code, note=spec.label,
-                           expected=expected_text(spec), **place(city, spec.code))
+                           expected=expected_text(spec), **at_)
+                continue
+            # No row of that code in any of the unit's files: a deleted row. Say where it belongs.
+            before = next((c for c in reversed(order[:order.index(spec.code)]) if (city, c) in row_at.index), None)
+            if before is None:
+                report.add("row-missing", city=city, input=spec.code, note=spec.label, expected="表头", **at_)
+                continue
+            loc = row_at.loc[(city, before)]
+            m = re.match(r"([A-Z]+)(\d+)$", loc["cell"])
+            cell = f"{m.group(1)}{int(m.group(2)) + 1}" if m else ""
+            report.add("row-missing", city=city, input=spec.code, note=spec.label, expected=before,
+                       file=loc["file"], sheet=loc["sheet"], cell=cell)
 
 
 def _complete_cities(filled: pd.DataFrame, codes: list[str]) -> set[str]:

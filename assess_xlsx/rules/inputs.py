@@ -8,7 +8,11 @@ or text. Here, and only here, is what each kind means:
 - the expected form of a value in words (`expected_text`, also in findings)
   and the 填写要求 of the template (`requirement`);
 - the Excel data validation of the template's 填报值 cell (`validation`);
-- how a value is shown in the audit (`display`).
+- how a value is shown in the audit (`display`);
+- which other forms are accepted, each with a note (`value-read-as`): for
+  是/否 the forms in YES_FORMS/NO_FORMS, for a count "无" as 0. On an
+  accepted cell, `note` is what a variant form was read as ("" for 是/否,
+  numbers and words as written).
 
 `KINDS[name]` is the InputKind; `InputSpec.type` leads to it.
 """
@@ -31,11 +35,16 @@ if TYPE_CHECKING:
 
 MAX_DIGITS = 12            # longer integer parts are not a plausible count or amount
 
-# 是/否 as people write them (compared after NFKC and lower-casing).
-YESNO_WORDS = {
-    **{w: 1 for w in (YES, "√", "✓", "✔", "y", "yes", "有", "1", "true")},
-    **{w: 0 for w in (NO, "×", "✗", "✘", "n", "no", "无", "0", "false")},
-}
+# The one list of forms accepted for 是/否 (compared after NFKC and lower-casing),
+# quoted by the template's 填表说明, the README and the findings. A form other
+# than 是/否 themselves is accepted with a note (value-read-as), never silently.
+# 1/0 are refused: a count typed into a 是/否 row looks just the same.
+YES_FORMS = (YES, "有", "√", "✓", "✔", "y", "yes", "true")
+NO_FORMS = (NO, "无", "×", "✗", "✘", "n", "no", "false")
+YESNO_WORDS = {**{w: 1 for w in YES_FORMS}, **{w: 0 for w in NO_FORMS}}
+YESNO_ALSO = "有/无、√/×、Y/N、yes/no（不分大小写）"
+# Words accepted for 0 in a count, with a note: "无" (none) is what people write.
+COUNT_NONE_WORDS = ("无",)
 # Counting units accepted after a count besides the input's own.
 COUNT_UNITS = frozenset({"件", "个", "项", "条", "次", "起", "家", "篇", "期", "处", "份", "季度", "个季度"})
 RANK_UNITS = frozenset({"名", "位"})
@@ -62,6 +71,10 @@ class InputKind:
     def expected(self, spec: InputSpec) -> str:
         """What a valid value looks like, in Chinese (the template and the findings say it)."""
         raise NotImplementedError
+
+    def refused(self, spec: InputSpec) -> str:
+        """What a refused value should have been: the expected form and any other form accepted."""
+        return self.expected(spec)
 
     def requirement(self, spec: InputSpec) -> str:
         return "填" + expected_text(spec)
@@ -98,12 +111,18 @@ class YesNo(InputKind):
     def cells(self, codes, compact, stripped, is_num, kind, specs, number, text, problem, note) -> None:
         yn = compact.str.lower().map(YESNO_WORDS)
         ok = yn.notna()
-        number[ok[ok].index] = yn[ok].astype("int64")
-        text[ok[ok].index] = np.where(yn[ok] == 1, YES, NO)
+        words = pd.Series(np.where(yn[ok] == 1, YES, NO), index=yn[ok].index, dtype=object)
+        number[words.index] = yn[ok].astype("int64")
+        text[words.index] = words
+        variant = compact[ok] != words
+        note[variant[variant].index] = words[variant]
         problem[ok[~ok].index] = "value-not-yesno"
 
     def expected(self, spec: InputSpec) -> str:
         return f"“{YES}”或“{NO}”"
+
+    def refused(self, spec: InputSpec) -> str:
+        return f"“{YES}”或“{NO}”（也可填 {YESNO_ALSO}；不接受 1/0）"
 
     def requirement(self, spec: InputSpec) -> str:
         return "从下拉列表选择" + expected_text(spec)
@@ -377,6 +396,10 @@ _CELL_READERS = _readers()
 
 
 def _numbers(codes, compact, is_num, kind, specs, number, text, problem, note) -> None:
+    # "无" in a count is 0, with a note (value-read-as).
+    none = (kind == "count") & compact.isin(COUNT_NONE_WORDS)
+    if none.any():
+        compact = compact.where(~none, "0")
     ext = compact.str.extract(_NUMBER)
     parsed = ext["int"].notna()
     problem[parsed[~parsed].index] = "value-not-number"
@@ -415,6 +438,7 @@ def _numbers(codes, compact, is_num, kind, specs, number, text, problem, note) -
     fraction_pct = percent & is_num & (ints == 0) & (decimals > 0) & ~negative
     rules_in_order = (
         (too_long, "value-not-number"),
+        (percent & unit.str.fullmatch(r"%{2,}"), "value-percent-doubled"),   # "4.5%%": a slip, not a unit
         (bad_unit, "value-unit"),
         (negative & ~zero, "value-negative"),
         (fraction_pct, "percent-fraction"),
@@ -434,6 +458,8 @@ def _numbers(codes, compact, is_num, kind, specs, number, text, problem, note) -
     n = np.where(whole[ok], ints[ok], value[ok])
     number[ok[ok].index] = pd.array(n, dtype="Int64")
     text[ok[ok].index] = [str(v) if w else fmt(v) for v, w in zip(n, whole[ok])]
+    read_as_zero = none[ok[ok].index]
+    note[read_as_zero[read_as_zero].index] = "0"
 
 
 def allowed_units(spec: InputSpec) -> frozenset[str]:
@@ -481,6 +507,11 @@ def expected_text(spec: InputSpec) -> str:
 def requirement(spec: InputSpec) -> str:
     """The 填写要求 cell: how to fill this input in."""
     return spec.type.requirement(spec)
+
+
+def refused_text(spec: InputSpec) -> str:
+    """What a refused value of this input should have been (the findings' 应为)."""
+    return spec.type.refused(spec)
 
 
 def _input_message(spec: InputSpec) -> str:

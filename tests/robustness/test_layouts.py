@@ -45,11 +45,14 @@ def _row(rows, code_col, code):
 
 # --------------------------------------------------------------------------- codes
 
-def test_a_code_missing_from_an_older_template(case):
+def test_a_code_missing_from_an_older_template(case, row_of):
     _write_rows(case, lambda rows, h, cc, vc: [r for r in rows if r[cc] != "3.1.2a"])
     out = case.run()
-    assert out.found == {(NAME, "", "input-missing")}
-    assert out.finding("input-missing").input == "3.1.2a"
+    # Missing from the sheet, at the cell below the input before it (3.1.1a).
+    f = out.finding("row-missing")
+    assert out.found == {(NAME, f"G{int(row_of['3.1.1a'][1:]) + 1}", "row-missing")}
+    assert (f.input, f.expected) == ("3.1.2a", "3.1.1a")
+    assert f.message_zh == "3.1.2a（是否制定并公开重大行政决策事项目录）未在表中（应在 3.1.1a 之后）；请恢复该行并填写"
     assert out.status(CITY) == "rejected"
     out.others_unchanged(CITY)
 

@@ -1,0 +1,146 @@
+"""The sheets that say why: 扣分加分依据 (every deduction and bonus, one sentence each) and
+提交情况 (units, files and every problem found), in both workbooks.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..findings import ERROR, INFO, WARNING
+from ..labels import FILE_STATUS_ZH, REJECTED, SCORED, SEVERITY_ZH, SIDE_ZH, STATUS_ZH
+from ..textfit import lines_height
+from ..xlsx import Book
+from .facts import Facts, cell_key
+
+
+AUDIT_HEAD = ["编号", "指标", "依据与计算", "得分变化", "来源（文件 单元格）"]
+
+
+def explanation(rec) -> str:
+    """The audit's one sentence for a reader: kind, the computation (which names
+    its inputs), the result when the sentence does not say it, and any input the
+    sentence leaves out (a 情形说明)."""
+    text = f"{SIDE_ZH.get(rec.side, rec.side)}：{rec.sentence}"
+    if rec.result and rec.result not in rec.sentence:
+        text += f"；{rec.result}"
+    left = [part for part in str(rec.inputs or "").split("；")
+            if "＝" in part and part.split("＝", 1)[1] not in rec.sentence]
+    if left:
+        text += "（另填：" + "；".join(left) + "）"
+    return text
+
+
+def audit_sheet(book: Book, facts: Facts, audit: pd.DataFrame, name: str, with_unit: bool = True) -> None:
+    """One row per deduction or bonus, in few meaningful columns: the unit, the
+    indicator, one wrapped sentence with inputs and computation, the signed
+    change and the source cells. One A4 landscape page wide at 100 %."""
+    sh = book.sheet(name, repeat=(2, 2))
+    ws = sh.ws
+    header = ([facts.unit_word] if with_unit else []) + AUDIT_HEAD
+    widths = ([9] if with_unit else []) + [7, 20, 60 if with_unit else 66, 8, 30]
+    sh.widths(widths)
+    sh.text(0, 0, "扣分、加分依据", "title")
+    sh.banner(1, "每一处扣分、加分一行：所填内容、按评分规则的计算过程和来源单元格；得分变化为负是扣分，为正是加分。"
+            "可用表头的筛选按钮按单位或编号筛选。" if len(audit) else "没有任何扣分或加分。", len(header) - 1)
+    sh.head(2, header)
+    ws.freeze_panes(3, 2 if with_unit else 1)
+    r = 3
+    signed = {"deduct": -1, "major": -1, "bonus": 1, "extra": 1}
+    c0 = 1 if with_unit else 0
+    for rec in audit.itertuples(index=False):
+        label = facts.labels.get(rec.code, "")
+        sentence = explanation(rec)
+        sh.fit_row(r, {c0 + 1: label, c0 + 2: sentence, c0 + 4: rec.sources})
+        if with_unit:
+            sh.text(r, 0, rec.city, "top")
+        sh.text(r, c0, rec.code, "top_center")
+        sh.text(r, c0 + 1, label, "wrap")
+        sh.text(r, c0 + 2, sentence, "wrap")
+        amount = int(rec.amount) * signed.get(rec.side, 1)
+        sh.figure(r, c0 + 3, amount, "loss" if amount < 0 else "gain")
+        sh.text(r, c0 + 4, rec.sources, "wrap")
+        r += 1
+    ws.autofilter(2, 0, max(r - 1, 2), len(header) - 1)
+
+
+def files_sheet(book: Book, facts: Facts, only: str | None, name: str) -> None:
+    """Units, files and every problem found; `only`: one unit's part (per-city workbooks).
+
+    Seven columns shared by the three tables, so the sheet prints one A4 landscape
+    page wide at 100 %; long texts wrap and their rows grow to fit."""
+    sh = book.sheet(name, repeat=(2, 2))
+    ws = sh.ws
+    unit = facts.unit_word
+    sh.widths([14, 26, 14, 9, 12, 40, 18])
+    sh.text(0, 0, "提交情况", "title")
+    units = [only] if only else list(facts.cities.index)
+    files = facts.files if not only else facts.files[facts.files["city"] == only]
+    findings = facts.findings if not only else facts.findings_by_unit.get(only, [])
+    n_err = sum(f.severity == ERROR for f in findings)
+    sh.banner(1, f"{len(units)} 个单位，{len(files)} 个文件，发现错误 {n_err} 处、提醒 {len(findings) - n_err} 处。", 6)
+    ws.set_row(2, lines_height(2))
+    sh.head(2, [unit, "文件", "状态", "填报项数", "问题数"])
+    ws.freeze_panes(3, 1)
+    r = 3
+    statuses = facts.cities["status"]
+    for u in units:
+        status = statuses[u]
+        names = "；".join(facts.unit_files(u)) or "（无）"
+        bad = status != SCORED
+        sh.fit_row(r, {0: u, 1: names})
+        sh.text(r, 0, u, "error" if bad else "top")
+        sh.text(r, 1, names, "error_wrap" if bad else "wrap")
+        sh.text(r, 2, STATUS_ZH[status], "error" if bad else "top")
+        n_inputs, n_problems = facts.counts_by_unit.get(u, (0, 0))
+        sh.whole(r, 3, n_inputs, "rank")
+        sh.whole(r, 4, n_problems, "rank")
+        r += 1
+    r += 1
+    sh.text(r, 0, "各文件", "section")
+    r += 1
+    ws.set_row(r, lines_height(2))
+    sh.head(r, [unit, "文件", "状态", "填报项数", "问题数"])
+    r += 1
+    unit_status = dict(zip(facts.cities.index, facts.cities["status"]))
+    for rec in files.itertuples(index=False):
+        status = rec.status
+        if status == "read" and unit_status.get(rec.city) == SCORED:
+            label = STATUS_ZH[SCORED]
+        elif status == "read" and rec.city in unit_status:
+            label = STATUS_ZH[REJECTED]
+        else:
+            label = FILE_STATUS_ZH.get(status, status)
+        style = "error" if label in (STATUS_ZH[REJECTED], FILE_STATUS_ZH["unreadable"], FILE_STATUS_ZH["held"]) else "muted" if label == FILE_STATUS_ZH["skipped"] else "text"
+        sh.fit_row(r, {0: rec.city, 1: rec.file})
+        sh.text(r, 0, rec.city or "—", style)
+        sh.text(r, 1, rec.file, "error_wrap" if style == "error" else "wrap")
+        sh.text(r, 2, label, style)
+        sh.whole(r, 3, rec.inputs)
+        sh.whole(r, 4, rec.problems)
+        r += 1
+    if facts.folders and not only:
+        text = "已跳过的子文件夹（不计入文件数，其中的工作簿未读取）：" + "、".join(facts.folders)
+        sh.fit_row(r, {0: text}, span={0: 6})
+        ws.merge_range(r, 0, r, 6, "", book.fmt["note"])
+        sh.text(r, 0, text, "note")
+        r += 1
+    r += 1
+    sh.text(r, 0, "发现的问题" if findings else "没有发现问题。", "section")
+    r += 1
+    if not findings:
+        return
+    sh.head(r, ["级别", "文件", "单元格", "编号", "填的内容", "说明", "应为"])
+    r += 1
+    order = {ERROR: 0, WARNING: 1, INFO: 2}  # severities, most serious first
+    for f in sorted(findings, key=lambda f: (order.get(f.severity, 3), f.file, f.sheet, cell_key(f.cell))):
+        err = f.severity == ERROR
+        where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else f.sheet or f.cell
+        sh.fit_row(r, {1: f.file or f.city, 2: where, 4: f.value, 5: f.message_zh, 6: f.expected})
+        sh.text(r, 0, SEVERITY_ZH.get(f.severity, f.severity), "error" if err else "top")
+        sh.text(r, 1, f.file or f.city, "wrap")
+        sh.text(r, 2, where, "wrap")
+        sh.text(r, 3, f.input, "top_center")
+        sh.text(r, 4, f.value, "wrap")
+        sh.text(r, 5, f.message_zh, "error_wrap" if err else "wrap")
+        sh.text(r, 6, f.expected, "wrap")
+        r += 1

@@ -1,0 +1,88 @@
+"""How much room a text takes in a spreadsheet cell: its display width, the lines
+it wraps to in a column, and the row height those lines need.
+
+Excel and LibreOffice do not grow a row for wrapped text written by a program
+(nor ever for a merged cell), so the writers set every row height themselves
+from these figures. One home for the arithmetic, used by the ranking
+workbook and by the fill-in template.
+
+The model: a column of width w (Excel's unit, the default font's digit,
+7 px) holds 7w + 5 px; a CJK character at s pt is s pt wide, a Latin
+character or digit about half that. Lines break between CJK characters and
+at spaces, never inside a run of Latin letters or digits, which is why the
+lines are counted by filling them word by word rather than by dividing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+PX_PER_PT = 4 / 3
+CELL_PADDING_PX = 8         # the cell's inner margins and the border
+LINE_SPACING = 1.45         # Noto CJK (LibreOffice's stand-in for 等线/宋体): ascent + descent
+ROW_PADDING_PT = 4
+
+_TOKEN = re.compile(r"[A-Za-z0-9.,%:/+\-−×=()（）_!]+|\s+|.", re.S)
+
+
+def display_width(text: str) -> int:
+    """Columns a text needs: CJK and full-width characters count twice."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def text_lines(text, width: float, font_size: float = 10) -> int:
+    """How many lines `text` takes when wrapped in a column of `width` (Excel units)
+    at `font_size` points; explicit line breaks count. An empty text takes one line."""
+    s = "" if text is None else str(text)
+    if not s:
+        return 1
+    # Capacity in half-width units (a CJK character is two) for this font size.
+    capacity = max((7 * width + 5 - CELL_PADDING_PX) / (font_size * PX_PER_PT / 2), 2)
+    total = 0
+    for paragraph in s.split("\n"):
+        lines, used = 1, 0.0
+        for token in _TOKEN.findall(paragraph):
+            w = display_width(token)
+            if used + w <= capacity:
+                used += w
+            elif token.isspace():
+                used = capacity            # a space at the end of a line is dropped
+            elif w > capacity:            # a word longer than the line is broken anywhere
+                extra = used + w
+                lines += int(extra // capacity)
+                used = extra % capacity
+            else:
+                lines += 1
+                used = w
+        total += lines
+    return total
+
+
+def row_height(cells, font_size: float = 10, at_least: int = 1) -> float:
+    """Points a row needs for its wrapped `cells`, given as (text, column width) pairs."""
+    lines = max([at_least] + [text_lines(t, w, font_size) for t, w in cells])
+    return round(lines * font_size * LINE_SPACING + ROW_PADDING_PT, 1)
+
+
+def lines_height(lines: int, font_size: float = 10) -> float:
+    """Points for `lines` lines of text at `font_size`."""
+    return round(max(lines, 1) * font_size * LINE_SPACING + ROW_PADDING_PT, 1)
+
+
+def page_breaks(blocks, usable: float, first_page_used: float = 0) -> list[int]:
+    """Rows before which a new page must start so that no block is split.
+
+    `blocks`: (first row, height in pt) of each run of rows to keep together, in
+    order; `usable`: the body height of a page (less the repeated header rows);
+    `first_page_used`: what precedes the first block on page one (titles).
+    A block taller than a page starts a page of its own and is split by the
+    office suite as it must.
+    """
+    breaks, used = [], first_page_used
+    for row, height in blocks:
+        if used + height > usable and used > 0:
+            breaks.append(row)
+            used = 0
+        used += height
+    return breaks
