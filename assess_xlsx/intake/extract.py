@@ -33,6 +33,7 @@ from pathlib import Path
 
 from xlsxwriter.utility import xl_col_to_name
 
+from ..changes import SNAPSHOT_SHEET
 from ..findings import Report
 from ..roster import Roster, _norm, match_unit, unit_from_filename
 from ..rules.inputs import _as_text, expected_text
@@ -118,6 +119,10 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
         return unreadable(code, note=note, expected=READABLE)
     try:
         names = wb.sheet_names
+        if SNAPSHOT_SHEET in names:   # 考核结果.xlsx, its .prev or a set-aside copy: written by this tool
+            report.add("file-skipped-result", file=rel)
+            out.status = "skipped"
+            return out
         if facts:
             facts.settle(names)
         # A part too large that no sheet name maps to cannot be passed over safely.
