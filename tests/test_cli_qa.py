@@ -30,7 +30,7 @@ def test_rules_file_in_gbk_is_a_rule_error_not_a_traceback(tmp_path):
     for args in (["score", SAMPLES], ["scheme"]):
         result = run(*args, "--rules", gbk)
         assert result.exit_code == 2 and result.stdout == ""
-        assert result.stderr == ("Error: 评分规则文件 gbk.toml 不是 UTF-8 编码，请用记事本等另存为 UTF-8 / "
+        assert result.stderr == ("错误 / Error: 评分规则文件 gbk.toml 不是 UTF-8 编码，请用记事本等另存为 UTF-8 / "
                                  "the rules file gbk.toml is not UTF-8: save it again as UTF-8 (Notepad: 另存为, 编码 UTF-8)\n"
                                  + RULES_HINT)
 
@@ -38,7 +38,7 @@ def test_rules_file_in_gbk_is_a_rule_error_not_a_traceback(tmp_path):
 def test_a_workbook_given_as_rules(tmp_path):
     result = run("scheme", "--rules", default_scheme_path())
     assert result.exit_code == 2
-    assert result.stderr == ("Error: 评分规则文件 shanxi-2022.xlsx 是 Word 或 Excel 文件，不是评分规则（TOML 文本） / "
+    assert result.stderr == ("错误 / Error: 评分规则文件 shanxi-2022.xlsx 是 Word 或 Excel 文件，不是评分规则（TOML 文本） / "
                              "the rules file shanxi-2022.xlsx is a Word or Excel file, not rules (TOML text)\n" + RULES_HINT)
 
 
@@ -55,7 +55,7 @@ def test_toml_syntax_error_names_the_rules_file_line_and_column(tmp_path):
     bad.write_text('[scheme]\nname = "x"\nyear = 2023 2024\n', encoding="utf-8")
     result = run("template", "--rules", bad, "-o", tmp_path / "t.xlsx")
     assert result.exit_code == 2
-    assert result.stderr == ("Error: 评分规则文件 rules-2023.toml 第3行第13列有语法错误（Expected newline or end of document "
+    assert result.stderr == ("错误 / Error: 评分规则文件 rules-2023.toml 第3行第13列有语法错误（Expected newline or end of document "
                              "after a statement） / the rules file rules-2023.toml has a syntax error at line 3, column 13: "
                              "Expected newline or end of document after a statement\n" + RULES_HINT)
     assert not (tmp_path / "t.xlsx").exists()
@@ -95,7 +95,7 @@ def test_scheme_that_is_no_workbook_gets_the_readers_plain_reason(tmp_path):
     result = run("scheme", tmp_path / "x.xlsx")
     assert result.exit_code == 2
     assert result.stderr.splitlines()[:2] == [
-        f"Error: 考核方案有误 / the scheme has problems: {tmp_path / 'x.xlsx'}",
+        f"错误 / Error: 考核方案有误 / the scheme has problems: {tmp_path / 'x.xlsx'}",
         "  - x.xlsx：考核方案文件无法读取：无法作为工作簿读取（文件损坏或格式不对）：CSV/text / "
         "cannot read the scheme table: cannot be read as a workbook (damaged or wrong format): CSV/text"]
     result = run("scheme", tmp_path / "e.xlsx")
@@ -120,7 +120,7 @@ def test_rules_draft_defaults_to_the_2022_table_and_refuses_to_overwrite(tmp_pat
     again = run("rules", "draft", "-o", out)
     assert again.exit_code == 2
     assert again.stderr == (
-        f"Error: 已存在，未覆盖 / exists, not overwritten：{out}，{tmp_path / 'rules-2023.核对表.xlsx'}\n"
+        f"错误 / Error: 已存在，未覆盖 / exists, not overwritten：{out}，{tmp_path / 'rules-2023.核对表.xlsx'}\n"
         "提示 / hint：换一个 -o 文件名，或加 --force 覆盖 / pass another -o, or --force to overwrite\n")
     assert out.read_bytes() == before
     assert run("rules", "draft", "-o", out, "--force").exit_code == 1
