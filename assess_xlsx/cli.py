@@ -22,7 +22,7 @@ import click
 from . import __version__
 from .checktext import _pending_en, _pending_zh, check_lines, owed_lines  # noqa: F401 (check_lines, owed_lines: re-exported)
 from .clickzh import ZhContext, show_usage_error
-from .errors import AssessError, RosterError, RunError, SchemeError, TemplateError
+from .errors import AssessError, RosterError, RuleError, RunError, SchemeError, TemplateError
 from .labels import (FILE_STATUS_ZH, MISSING, NOT_FORM_EN, NOT_FORM_ZH, PENDING, REJECTED, SCORED, STATUS_ZH,
                      UNIT_UNKNOWN_EN, UNIT_UNKNOWN_ZH)
 
@@ -120,6 +120,9 @@ ROSTER_HINT = ("提示 / hint：名单为 UTF-8 文本，每行一个单位，�
                "one unit per line, the capital as NAME<TAB>省会")
 HINTS = {
     RosterError: ROSTER_HINT,
+    RuleError: ("提示 / hint：评分规则文件是 UTF-8 编码的 TOML 文本（可用 assess-xlsx rules draft 由考核方案草拟），"
+                "用 --rules 指定；不指定即使用内置的2022年规则 / the rules file is TOML text in UTF-8 (rules draft "
+                "writes one from the table), given with --rules; without it the built-in 2022 rules are used"),
     RunError: "提示 / hint：用 -o 指定文件夹以外的位置 / pass -o with a path outside the folder",
     TemplateError: "提示 / hint：检查输出路径，并关闭已打开的同名文件 / check the path and close the file if it is open",
 }
@@ -620,22 +623,25 @@ def rules_group():
 
 
 @rules_group.command("draft")
-@click.argument("table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("table", required=False, default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="规则文件（默认：考核方案旁的“[表名]-评分规则.toml”） / the rules file to write "
-                   "(default: [table]-评分规则.toml beside the table)")
+              help="规则文件（.toml；默认：考核方案旁的“[表名]-评分规则.toml”） / the rules file to write "
+                   "(.toml; default: [table]-评分规则.toml beside the table)")
+@click.option("--force", is_flag=True, help="覆盖已有的规则文件和核对表 / overwrite an existing rules file and review")
 @click.option("--json", "as_json", is_flag=True, help="以JSON输出草拟结果 / print the draft as JSON")
-def rules_draft_command(table: Path, output: Path | None, as_json: bool):
+def rules_draft_command(table: Path | None, output: Path | None, force: bool, as_json: bool):
     """按考核方案原文草拟评分规则 / Draft the rules from the table's text.
 
-    读取 TABLE（工作簿，或 Word 附件 .docx；.doc 和 .wps 需 LibreOffice），按原文草拟每行的扣分标准、加分标准和每条综合加分项/重大扣分项，写出评分规则文件（TOML，与内置规则同一格式），并在旁边写出核对表“评分规则核对表.xlsx”：每行原文与草拟规则的白话说明及状态（已识别 / 需确认 / 未能识别）。需要人工查看的行各显示一行；标为“未能识别”的行留有“待填写”，写好之前规则文件不能使用。全部已识别时退出码为0，有行需人工确认时为1，无法读取表格或无法写出文件时为2。
+    读取 TABLE（默认：内置的2022年考核方案；工作簿，或 Word 附件 .docx；.doc 和 .wps 需 LibreOffice），按原文草拟每行的扣分标准、加分标准和每条综合加分项/重大扣分项，写出评分规则文件（TOML，与内置规则同一格式），并在旁边写出以规则文件命名的核对表（rules-2023.toml -> rules-2023.核对表.xlsx）：每行原文与草拟规则的白话说明及状态（已识别 / 需确认 / 未能识别）。已有的规则文件或核对表不会被覆盖，除非加 --force。需要人工查看的行各显示一行；标为“未能识别”的行留有“待填写”，写好之前规则文件不能使用。全部已识别时退出码为0，有行需人工确认时为1，无法读取表格或无法写出文件时为2。
 
-    Reads TABLE (a workbook, or the Word attachment: .docx; .doc and .wps
-    through LibreOffice), drafts every row's 扣分标准 and 加分标准 and every
-    综合加分项/重大扣分项 clause, and writes the rules file (TOML, in the
-    format of the built-in rules) and beside it the review workbook
-    评分规则核对表.xlsx: each row's text beside the drafted rule in plain words
-    and its status, 已识别 / 需确认 / 未能识别. Prints one line per row a
+    Reads TABLE (default: the built-in 2022 table; a workbook, or the Word
+    attachment: .docx; .doc and .wps through LibreOffice), drafts every row's
+    扣分标准 and 加分标准 and every 综合加分项/重大扣分项 clause, and writes
+    the rules file (TOML, in the format of the built-in rules) and beside it
+    the review workbook named after it (rules-2023.toml ->
+    rules-2023.核对表.xlsx): each row's text beside the drafted rule in plain
+    words and its status, 已识别 / 需确认 / 未能识别. An existing rules file
+    or review is not overwritten without --force. Prints one line per row a
     person must look at. A row marked 未能识别 holds a 待填写 placeholder: the
     rules file cannot be used until it is written. Exit code 0 when every row
     is 已识别, 1 when some need a person, 2 when the table cannot be read or
@@ -646,16 +652,29 @@ def rules_draft_command(table: Path, output: Path | None, as_json: bool):
         assess-xlsx rules draft 附件-任务分解表.docx -o rules-2023.toml
         assess-xlsx rules draft 新方案.xlsx --json
     """
-    from .review import REVIEW_NAME, write_review
+    from .review import review_path, write_review
+    from .rules.draft import STATUS_EN
     from .rules.drafting import draft_table
+    from .scheme import default_scheme_path
     from .xlsx import stage
 
+    if output is not None and output.suffix.lower() != ".toml":
+        raise click.BadParameter(f"规则文件应以 .toml 结尾：{output.name} / the rules file must end in .toml",
+                                 param_hint="-o/--output")
+    table_path = table if table is not None else default_scheme_path()
+    if output is None:
+        output = table_path.with_name(f"{table_path.stem}-评分规则.toml")
+        if table is None:    # never beside the installed package's own table
+            output = Path(output.name)
+    review = review_path(output)
+    existing = [p for p in (output, review) if p.exists()]
+    if existing and not force:
+        raise Trouble(f"已存在，未覆盖 / exists, not overwritten：{'，'.join(map(str, existing))}\n"
+                      "提示 / hint：换一个 -o 文件名，或加 --force 覆盖 / pass another -o, or --force to overwrite")
     scheme = _read_scheme(table)
     if scheme.report.errors:
         raise Trouble(_scheme_failure(scheme.report.errors, scheme.source, SCHEME_HINT))
     draft = draft_table(scheme)
-    output = output if output is not None else table.with_name(f"{table.stem}-评分规则.toml")
-    review = output.with_name(REVIEW_NAME)
     text = draft.to_toml()
 
     def write_rules(tmp: str) -> None:
@@ -676,8 +695,14 @@ def rules_draft_command(table: Path, output: Path | None, as_json: bool):
     else:
         for e in flagged:
             click.echo(f"{e.code} {e.status}：{'；'.join(e.reasons)}")
-        counts = "，".join(f"{k} {v}" for k, v in draft.counts().items())
-        click.echo(f"草拟 / drafted：{len(draft.rows)} 行、{len(draft.items)} 项（{counts}）→ {output}，{review}")
-    if flagged:
-        raise Problems(f"{len(flagged)} 行（项）需要人工核对，见 {review.name} / "
+        counts = draft.counts()
+        zh = "，".join(f"{k} {v}" for k, v in counts.items())
+        en = ", ".join(f"{v} {STATUS_EN[k]}" for k, v in counts.items())
+        rows, items = len(draft.rows), len(draft.items)
+        click.echo(f"草拟 / drafted：{rows} 行、{items} 项（{zh}）→ {output}，{review} / "
+                   f"{rows} rows, {items} items ({en})")
+        if flagged:
+            click.echo(f"{len(flagged)} 行（项）需要人工核对，见 {review.name} / "
                        f"{len(flagged)} row(s) need a person: see {review.name}")
+    if flagged:    # done, with rows for a person: exit 1, no "Error:"
+        raise SystemExit(1)

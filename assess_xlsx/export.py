@@ -131,7 +131,7 @@ def describe_scheme(scheme: Scheme) -> list[str]:
         lines.extend(_fillers(scheme.rules))
     texts = [f for f in scheme.report if f.code == "scheme-text-disagrees"]
     lines.append(f"原文与评分规则的出入 / text vs rules ({len(texts)}):")
-    lines.extend(f"  {f.input} {f.cell}：{f.note}" for f in texts)
+    lines.extend(f"  {f.input} {f.cell}：{f.note} / the text differs from the rule ({f.expected})" for f in texts)
     problems = [f for f in scheme.report if f.severity != INFO]
     if problems:
         lines.append(f"问题 / problems ({len(problems)}):")

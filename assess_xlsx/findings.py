@@ -53,9 +53,10 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
     "file-skipped-lock": (INFO, "已跳过 Office 临时锁定文件（工作簿正被打开时产生）", "skipped an Office lock file (left while a workbook is open)"),
     "file-skipped-hidden": (INFO, "已跳过隐藏文件", "skipped a hidden file"),
     "file-skipped-folder": (INFO, "已跳过子文件夹（只读取本文件夹中的工作簿）", "skipped a subfolder (only workbooks directly in the folder are read)"),
+    "file-skipped-result": (INFO, "本工具生成的考核结果，已跳过", "a result written by this tool, passed over"),
     "file-skipped-other": (INFO, "不是工作簿（.xlsx、.xlsm、.xls、.ods），已跳过", "not a workbook (.xlsx, .xlsm, .xls, .ods); skipped"),
     # files that cannot be used
-    "file-empty": (ERROR, "文件是空的（0字节），无法读取", "the file is empty (0 bytes)"),
+    "file-empty": (ERROR, "文件是空的（0字节），无法读取；请重新报送", "the file is empty (0 bytes); send it again"),
     "file-encrypted": (ERROR, "工作簿设有打开密码，无法读取；请去掉密码后重新报送", "the workbook is password-protected; send it again without a password"),
     "file-unreadable": (ERROR, "无法作为工作簿读取（文件损坏或格式不对）：{note}", "cannot be read as a workbook (damaged or wrong format): {note}"),
     "sheet-missing": (ERROR, "不是填报表：没有找到含“编号”“填报值”的工作表", "not a score sheet: no sheet with 编号 and 填报值 headers"),

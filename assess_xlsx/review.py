@@ -21,7 +21,12 @@ from .rules.drafting import ItemEntry, TableDraft, filled_by, plain_rule
 from .textfit import display_width
 from .xlsx import Book, atomic_write, report_formats
 
-REVIEW_NAME = "评分规则核对表.xlsx"
+def review_path(rules: Path) -> Path:
+    """The review workbook of a drafted rules file: beside it, named after it
+    (rules-2023.toml -> rules-2023.核对表.xlsx), so one table's review never
+    overwrites another's."""
+    return rules.with_name(f"{rules.stem}.核对表.xlsx")
+
 SHEET = "评分规则核对"
 COLUMNS = (   # (header, width)
     ("编号", 6), ("三级指标", 11), ("赋分", 5), ("原文（扣分标准 / 加分标准）", 34),

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
 from .crosscheck import cross_check
-from .errors import FigureError, RuleError, SchemeError
+from .errors import FigureError, SchemeError
 from .figures import fmt_short, to_hundredths
 from .findings import Finding, Report
 from .intake.guarded import Refusal, read_guarded
@@ -153,11 +153,17 @@ def read_scheme(path: str | Path | None = None, rules: RuleBook | str | Path | N
     frame = frame.drop(columns="_fragment_cell")
     item_frame = _item_frame(items, len(primaries))
 
-    book = rules if isinstance(rules, RuleBook) else _load_rules(rules, report, path.name)
-    attached = _attach(frame, item_frame, book, path.name, sheet, report) if book is not None else None
+    # A rules file that cannot be used is the rules' trouble (RuleError, naming that file), not the table's.
+    book = rules if isinstance(rules, RuleBook) else load_rules(rules)
+    cells = {key: _col_letter(c) for key, c in colmap.items()}
+    attached = _attach(frame, item_frame, book, path.name, sheet, report, cells, grid.place) if book is not None else None
     if attached is not None:
-        cells = {key: _col_letter(c) for key, c in colmap.items()}
         report.extend(cross_check(frame, attached, path.name, sheet, cells))
+    if grid.places is not None:     # a Word table: each cell (findings, fragments, items) as Word shows it
+        report.findings = [replace(f, sheet="", cell=grid.place(f.cell)) if f.cell and f.sheet == sheet else f
+                           for f in report.findings]
+        primaries["fragments"] = [[{**g, "cell": grid.place(g["cell"])} for g in fs] for fs in primaries["fragments"]]
+        item_frame["cell"] = [grid.place(c) for c in item_frame["cell"]]
     return Scheme(name=title, source=str(path), rows=frame, primaries=primaries, items=item_frame,
                   rules=attached, report=report, sheet=sheet)
 
@@ -177,6 +183,20 @@ class _Grid:
     tops: set[tuple[int, int]]        # top-left cells of merges over several rows
     sheet: str
     title: str = ""
+    places: list | None = None        # a Word table's: per row, where Word shows it (word.joined)
+
+    def place(self, ref: str) -> str:
+        """A cell reference ('E30') as the user finds it: itself in a sheet, the
+        table, its row and column in a Word attachment split over several tables."""
+        m = re.fullmatch(r"([A-Z]+)(\d+)", ref or "")
+        if self.places is None or m is None or int(m.group(2)) > len(self.places):
+            return ref
+        from .word import word_place
+
+        col = 0
+        for ch in m.group(1):
+            col = col * 26 + ord(ch) - 64
+        return word_place(self.places[int(m.group(2)) - 1], col - 1)
 
     def cell(self, r: int, c: int | None) -> str:
         if c is None or c >= len(self.values[r]):
@@ -201,11 +221,8 @@ def _load_grid(path: Path, report: Report) -> _Grid | None:
         # parsed in a worker process that may die (intake/guarded.py).
         builtin = path.resolve() == default_scheme_path().resolve()
         grids = _grids_calamine(path) if builtin else read_guarded(path, _grids_calamine)
-        if isinstance(grids, Refusal):    # zh empty: no plain reason, en is calamine's error
-            if grids.zh:
-                report.add("scheme-refused", file=path.name, value=grids.zh, note=grids.en)
-            else:
-                report.add("scheme-unreadable", file=path.name, note=grids.en)
+        if isinstance(grids, Refusal):    # the reader's plain reason, as for a submitted workbook
+            report.add("scheme-refused", file=path.name, value=grids.zh, note=grids.en)
             return None
         if grids and path.suffix.lower() in (".xlsx", ".xlsm"):
             title = _xlsx_title(path)
@@ -232,8 +249,9 @@ def _grid_word(path: Path) -> _Grid:
 
     doc = read_word_tables(path)
     start = next((i for i, t in enumerate(doc.tables) if _find_header(t.values)[0] is not None), 0)
-    values, ranges, name = doc.joined(start)
+    values, ranges, name, places = doc.joined(start)
     grid = _resolve(values, ranges, name, "")
+    grid.places = places
     above = doc.tables[start].above
     grid.title = _title_above([[t] for t in above], len(above)) or doc.title
     return grid
@@ -557,17 +575,12 @@ def _check_points(frame: pd.DataFrame, file: str, sheet: str, report: Report) ->
     return pd.DataFrame(records, columns=["code", "name", "points", "rows", "bonus_only_rows", "fragments"])
 
 
-def _load_rules(rules, report, file) -> RuleBook | None:
-    try:
-        return load_rules(rules)
-    except RuleError as exc:
-        report.add("scheme-unreadable", file=file, note=f"rules: {exc}")
-        return None
-
-
-def _attach(frame: pd.DataFrame, items: pd.DataFrame, book: RuleBook, file: str, sheet: str, report: Report) -> RuleBook | None:
-    """The rules apply when the table's rows are the rows they were written for."""
+def _attach(frame: pd.DataFrame, items: pd.DataFrame, book: RuleBook, file: str, sheet: str, report: Report,
+            cells: dict[str, str], place) -> RuleBook | None:
+    """The rules apply when the table's rows are the rows they were written for.
+    A row that differs names its cell (`place` gives it as the user finds it)."""
     problems = []
+    first_cell = ""
     table_codes = list(frame["code"])
     if table_codes != list(book.rows):
         missing = [c for c in book.rows if c not in set(table_codes)]
@@ -580,15 +593,20 @@ def _attach(frame: pd.DataFrame, items: pd.DataFrame, book: RuleBook, file: str,
         if rule is None:
             continue
         points = None if pd.isna(rec.points) else int(rec.points)
+        column = "points" if rule.points != points else "tertiary"
+        cell = f"{cells.get(column, '')}{rec.sheet_row}" if cells.get(column) else ""
         if rule.points != points:
-            problems.append(f"{rec.code} 赋分 / points {_show(points)} ≠ {_show(rule.points)}")
+            problems.append(f"{rec.code} 赋分 / points {_show(points)} ≠ {_show(rule.points)}（{place(cell)}）")
         elif rule.tertiary and norm(rule.tertiary) != rec.tertiary:
-            problems.append(f"{rec.code} 三级指标 “{rec.tertiary}” ≠ “{rule.tertiary}”")
+            problems.append(f"{rec.code} 三级指标 / tertiary “{rec.tertiary}” ≠ “{rule.tertiary}”（{place(cell)}）")
+        else:
+            continue
+        first_cell = first_cell or cell
     if list(items["code"]) != list(book.items):
         problems.append(f"综合加分项/重大扣分项 / items {', '.join(items['code'])} ≠ {', '.join(book.items)}")
     if problems:
         more = f"（另有{len(problems) - 3}处 / {len(problems) - 3} more）" if len(problems) > 3 else ""
-        report.add("scheme-rules-mismatch", file=file, sheet=sheet, expected=str(book.year or book.name),
+        report.add("scheme-rules-mismatch", file=file, sheet=sheet, cell=first_cell, expected=str(book.year or book.name),
                    note="；".join(problems[:3]) + more)
         return None
     # Who fills an input the rules file leaves open: its row's 考核方式.

@@ -31,6 +31,11 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
 
 
+# Token -> display width, for text_lines: the audit's ~180,000 sentences of a national
+# run are made of a few thousand distinct characters and numbers. Bounded.
+_TOKEN_WIDTHS: dict[str, int] = {}
+
+
 def text_lines(text, width: float, font_size: float = 10) -> int:
     """How many lines `text` takes when wrapped in a column of `width` (Excel units)
     at `font_size` points; explicit line breaks count. An empty text takes one line."""
@@ -40,10 +45,15 @@ def text_lines(text, width: float, font_size: float = 10) -> int:
     # Capacity in half-width units (a CJK character is two) for this font size.
     capacity = max((7 * width + 5 - CELL_PADDING_PX) / (font_size * PX_PER_PT / 2), 2)
     total = 0
+    widths = _TOKEN_WIDTHS
     for paragraph in s.split("\n"):
         lines, used = 1, 0.0
         for token in _TOKEN.findall(paragraph):
-            w = display_width(token)
+            w = widths.get(token)
+            if w is None:
+                if len(widths) > 200_000:
+                    widths.clear()
+                w = widths[token] = display_width(token)
             if used + w <= capacity:
                 used += w
             elif token.isspace():

@@ -76,6 +76,8 @@ class WordTable:
     values: list[list[str]]                  # rows x grid columns, "" where no cell starts
     merges: list[tuple[int, int, int, int]]  # (r0, c0, r1, c1), inclusive, as calamine gives them
     above: list[str] = field(default_factory=list)   # texts of the paragraphs since the previous table
+    # per row, grid column -> the cell's number in its row as Word counts them (1, 2 …; 0: none starts there)
+    cols: list[list[int]] = field(default_factory=list)
 
     @property
     def width(self) -> int:
@@ -87,13 +89,16 @@ class WordTables:
     tables: list[WordTable]
     title: str = ""          # the document's title property
 
-    def joined(self, start: int) -> tuple[list[list[str]], list[tuple[int, int, int, int]], str]:
-        """(values, merges, name) of table `start` and the tables continuing it:
-        same width, nothing but empty or 续表 paragraphs between. The name says
-        which tables of the document they are: 表格1, 表格2–5."""
+    def joined(self, start: int) -> tuple[list[list[str]], list[tuple[int, int, int, int]], str, list]:
+        """(values, merges, name, places) of table `start` and the tables
+        continuing it: same width, nothing but empty or 续表 paragraphs between.
+        The name says which tables of the document they are: 表格1, 表格2–5;
+        places, per joined row, (table number, row in that table, its `cols`):
+        where a clerk finds a cell in Word (see `word_place`)."""
         first = self.tables[start]
         values = [list(r) for r in first.values]
         merges = list(first.merges)
+        places = [(start + 1, r + 1, cols) for r, cols in enumerate(_cols_of(first))]
         end = start
         for table in self.tables[start + 1:]:
             if table.width != first.width or any(t.strip() and not _CONTINUED.match(_squash(t)) for t in table.above):
@@ -102,8 +107,22 @@ class WordTables:
             values += [list(r) for r in table.values]
             merges += [(r0 + offset, c0, r1 + offset, c1) for r0, c0, r1, c1 in table.merges]
             end += 1
+            places += [(end + 1, r + 1, cols) for r, cols in enumerate(_cols_of(table))]
         name = f"表格{start + 1}" if end == start else f"表格{start + 1}–{end + 1}"
-        return values, merges, name
+        return values, merges, name, places
+
+
+def _cols_of(table: WordTable) -> list[list[int]]:
+    return table.cols or [list(range(1, len(r) + 1)) for r in table.values]
+
+
+def word_place(place: tuple[int, int, list[int]], col: int) -> str:
+    """A cell as a clerk finds it in Word: the table, the row within that
+    table, the cell's number across its row (a merged cell counted once)."""
+    table, row, cols = place
+    # A grid column no cell starts in belongs to the merged cell to its left.
+    number = next((cols[c] for c in range(min(col, len(cols) - 1), -1, -1) if cols[c]), col + 1)
+    return f"第{table}个表格第{row}行第{number}列（table {table}, row {row}, column {number}）"
 
 
 def read_word_tables(path: Path) -> WordTables:
@@ -243,8 +262,8 @@ def _parse(data: bytes) -> WordTables:
         if kind == "p":
             above.append(_text(element))
         else:
-            values, merges = _grid(element)
-            tables.append(WordTable(values=values, merges=merges, above=above))
+            values, merges, cols = _grid(element)
+            tables.append(WordTable(values=values, merges=merges, above=above, cols=cols))
             above = []
     if not tables:
         raise WordError("scheme-word-no-table")
@@ -302,14 +321,16 @@ def _int(text: str | None, default: int) -> int:
         return default
 
 
-def _grid(tbl) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
-    """Cell texts by table-grid position and the merged ranges (inclusive).
+def _grid(tbl) -> tuple[list[list[str]], list[tuple[int, int, int, int]], list[list[int]]]:
+    """Cell texts by table-grid position, the merged ranges (inclusive) and,
+    per row, each grid column's cell number as Word counts the row's cells.
 
     A vertical merge is a cell with vMerge "restart" and the cells below it
     in the same grid column with vMerge continue (no val); a horizontal one
     is gridSpan (or the legacy hMerge). The text of a merge is its first
     cell's; the others are "" and become copies in scheme.py."""
     rows: list[list[str]] = []
+    numbers: list[list[int]] = []
     merges: list[tuple[int, int, int, int]] = []
     # grid column -> [r0, c1, r1, vertical] of a merge still growing: a
     # vertical one may go on in the next row, a horizontal one ends with its row.
@@ -318,6 +339,7 @@ def _grid(tbl) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
         trpr = tr.find(_W + "trPr")
         col = _int(_val(trpr, "gridBefore"), 0)
         line = [""] * col
+        number = [0] * col
         seen: set[int] = set()
         left: int | None = None           # grid column of the cell just before
         for tc in _cells(tr):
@@ -330,6 +352,7 @@ def _grid(tbl) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
                     open_[left] = [r, left, r, False]
                 open_[left][1] = col + span - 1
                 line += [""] * span
+                number += [0] * span
                 col += span
                 continue
             v = _val(tcpr, "vMerge")
@@ -337,6 +360,7 @@ def _grid(tbl) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
             continues = (v is not None and v != "restart" and grows is not None and grows[3]
                          and grows[1] == col + span - 1)
             line += ["" if continues else _cell_text(tc)] + [""] * (span - 1)
+            number += [max(number, default=0) + 1] + [0] * (span - 1)
             if continues:
                 grows[2] = r
             else:
@@ -350,11 +374,12 @@ def _grid(tbl) -> tuple[list[list[str]], list[tuple[int, int, int, int]]]:
         for c in [c for c, m in open_.items() if c not in seen or not m[3]]:
             _close(merges, open_, c)
         rows.append(line)
+        numbers.append(number)
     for c in list(open_):
         _close(merges, open_, c)
     width = max((len(r) for r in rows), default=0)
     values = [r + [""] * (width - len(r)) for r in rows]
-    return values, sorted(merges)
+    return values, sorted(merges), [n + [0] * (width - len(n)) for n in numbers]
 
 
 def _close(merges, open_, col: int) -> None:

@@ -3,6 +3,23 @@
     python benchmarks/make_workbooks.py 1000 /tmp/assess-bench/n1000
     # -> /tmp/assess-bench/n1000/*.xlsx (one workbook per unit)
     #    /tmp/assess-bench/n1000-roster.txt (the roster for --roster)
+    python benchmarks/make_workbooks.py 3000 /tmp/h3000 --profile heavy --list default
+
+Profiles (--profile):
+  light   (the default) few deductions: each scoring row takes the values of
+          CLEAN or of one sample city, as below.
+  heavy   what an assessment looks like: most inputs of most units deduct or
+          add. Every rule part is driven by the rules file itself: 否 where 否
+          deducts, 是 where 是 adds, counts of 1-6, shortfalls, the best level,
+          rates at and one point either side of every band limit (20%, 50%,
+          30%) and 10.2's ranks across 200, a 酌情 amount with its 情形说明; every
+          bonus kind used. The values stay valid: `check` finds no error.
+
+Drop-down (--list): the 被考核单位 list of each workbook.
+  roster   (the default) the template written for the N-unit roster: for a
+           long roster its names are on a hidden sheet, in every file.
+  default  the template's default list (the 11 cities), whatever N is: the
+           smaller file a province sends out when units type their name.
 
 Units: for N <= 11 the 11 cities of the default roster (太原市 the 省会); for
 larger N made-up but plausible county names ("安平县", "清河区", ...), unique,
@@ -46,8 +63,10 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from sample_cities import CLEAN, DEVIATIONS  # noqa: E402
 
-VERSION = 1   # bump when the workbooks change, so cached folders are remade
-STAMP = "# assess-xlsx benchmark roster: N={n} seed={seed} version={version}"
+VERSION = 2   # bump when the workbooks change, so cached folders are remade
+STAMP = "# assess-xlsx benchmark roster: N={n} seed={seed} version={version} profile={profile} list={drop}"
+PROFILES = ("light", "heavy")
+LISTS = ("roster", "default")
 
 # Characters of made-up place names. None is a unit suffix (市县区州盟旗) nor
 # in the file-name words (年 政务公开考核填报表 县政府办), so a name is found
@@ -109,6 +128,69 @@ def unit_values(rng: random.Random, rules) -> dict[str, object]:
     prev = rng.randint(1, 300)
     values["10.2a"], values["10.2b"] = prev, max(1, prev + rng.randint(-30, 10))
     # As people type: "4%" for a percent, "3件" for a count.
+    for code, spec in rules.inputs.items():
+        v = values[code]
+        if spec.percent and isinstance(v, (int, float)) and rng.random() < 0.3:
+            values[code] = f"{v}%"
+        elif spec.kind == "count" and spec.unit and isinstance(v, int) and v and rng.random() < 0.1:
+            values[code] = f"{v}{spec.unit}"
+    return values
+
+
+def heavy_values(rng: random.Random, rules, capital: bool) -> dict[str, object]:
+    """Inputs where most rule parts bite, rates at and around their band limits; still valid.
+
+    Driven by the rule parts themselves (rules-2022.toml), so a new part of a
+    known kind is exercised without touching this function.
+    """
+    values: dict[str, object] = dict(CLEAN)
+    bite = 0.85                      # the share of parts that deduct or add
+    for owner in list(rules.rows.values()) + list(rules.items.values()):
+        parts = owner.deduct + owner.bonus if hasattr(owner, "deduct") else owner.parts
+        for part in parts:
+            if rng.random() >= bite and part.kind not in ("rate", "rank_improvement", "rank_penalty"):
+                continue
+            k, ins, p = part.kind, part.inputs, part.params
+            if k == "flag":
+                values[ins["input"]] = "是" if p["when"] else "否"
+            elif k == "per":
+                spec = rules.inputs[ins["input"]]
+                if spec.kind == "amount":            # 酌情加减分: 0.5-3 分 with a reason
+                    values[ins["input"]] = rng.choice((0.5, 1, 1.5, 2, 2.25, 3))
+                else:
+                    top = spec.max if spec.max is not None else 6
+                    values[ins["input"]] = rng.randint(1, max(1, top))
+            elif k == "shortfall":
+                values[ins["input"]] = rng.randint(0, p["target"] - 1)
+            elif k == "score":
+                points = owner.points or 0
+                values[ins["input"]] = rng.randrange(0, points) / 100
+            elif k == "level":
+                levels = rules.inputs[ins["input"]].levels
+                values[ins["input"]] = levels[rng.randint(1, len(levels) - 1)]
+            elif k == "threshold":
+                at = p["at_least"] / 100
+                values[ins["input"]] = rng.choice((at, at, at + 0.5, round(at - 0.01, 2), at + 3))
+            elif k == "rate":
+                limits = [b["limit"] for b in p["bands"] if "limit" in b]
+                percents = [x for lim in limits for x in (lim - 1, lim, lim + 1)] or [1, 2, 5, 10, 25]
+                percents += [rng.randint(1, 60)]
+                r = max(0, min(100, rng.choice(percents)))
+                den = 100 * rng.randint(1, 30)
+                num = r * den // 100
+                values[ins["num"]] = den - num if p.get("invert") else num
+                values[ins["den"]] = den
+            elif k in ("rank_improvement", "rank_penalty"):
+                if "10.2a" in values and values.get("@ranks"):
+                    continue                          # 10.2 and 11.2 share their ranks
+                prev = rng.randint(150, 300) if not capital else rng.randint(20, 120)
+                values[ins["previous"]] = prev
+                values[ins["current"]] = max(1, prev + rng.choice((-45, -31, -20, -12, -9, -3, 4, 12)))
+                values["@ranks"] = True
+    values.pop("@ranks", None)
+    for spec in rules.inputs.values():     # a reason wherever an amount is claimed
+        if spec.required_if_positive and values.get(spec.required_if_positive):
+            values[spec.code] = f"经领导小组研究，{spec.owner}按{values[spec.required_if_positive]}分计（会议纪要第{rng.randint(1, 30)}期）"
     for code, spec in rules.inputs.items():
         v = values[code]
         if spec.percent and isinstance(v, (int, float)) and rng.random() < 0.3:
@@ -272,10 +354,10 @@ def _write_one(job) -> None:
     Path(path).write_bytes(_package.filled(values))
 
 
-def jobs(units: list[str], seed: int, rules, folder: Path):
+def jobs(units: list[str], seed: int, rules, folder: Path, profile: str = "light", capital: str | None = None):
     for k, unit in enumerate(units):
         rng = random.Random(f"{seed}/{k}")
-        values = unit_values(rng, rules)
+        values = heavy_values(rng, rules, unit == capital) if profile == "heavy" else unit_values(rng, rules)
         values["@unit"] = unit
         values["@contact"] = f"{rng.choice(CONTACTS)}{'某' * rng.randint(1, 2)} 0351-{rng.randint(2000000, 8999999)}"
         yield str(folder / file_name(unit, k)), values
@@ -285,24 +367,26 @@ def roster_path_for(folder: Path) -> Path:
     return folder.with_name(folder.name + "-roster.txt")
 
 
-def is_current(folder: Path, roster: Path, n: int, seed: int) -> bool:
+def is_current(folder: Path, roster: Path, n: int, seed: int, profile: str = "light", drop: str = "roster") -> bool:
     try:
         first = roster.read_text(encoding="utf-8").splitlines()[0]
     except (OSError, IndexError):
         return False
-    return first == STAMP.format(n=n, seed=seed, version=VERSION) and len(list(folder.glob("*.xlsx"))) == n
+    return first == STAMP.format(n=n, seed=seed, version=VERSION, profile=profile, drop=drop) and len(list(folder.glob("*.xlsx"))) == n
 
 
 def make(n: int, folder: Path, roster: Path | None = None, seed: int = 1, force: bool = False,
-         processes: int | None = None, quiet: bool = False) -> Path:
+         processes: int | None = None, quiet: bool = False, profile: str = "light", drop: str = "roster") -> Path:
     """Write the workbooks and the roster unless they are there already; -> the roster path."""
-    from assess_xlsx.roster import CAPITAL_MARK, Roster
+    from assess_xlsx.roster import CAPITAL_MARK, DEFAULT_ROSTER, Roster
     from assess_xlsx.scheme import read_scheme
     from assess_xlsx.template import write_template
 
     folder = Path(folder)
     roster = Path(roster) if roster else roster_path_for(folder)
-    if not force and is_current(folder, roster, n, seed):
+    if profile not in PROFILES or drop not in LISTS:
+        raise SystemExit(f"profile is one of {PROFILES}, list one of {LISTS}")
+    if not force and is_current(folder, roster, n, seed, profile, drop):
         if not quiet:
             print(f"up to date: {n} workbooks in {folder}, roster {roster}")
         return roster
@@ -315,8 +399,9 @@ def make(n: int, folder: Path, roster: Path | None = None, seed: int = 1, force:
     units, capital = unit_names(n, seed)
     scheme = read_scheme()
     template = folder.with_name(folder.name + "-template.xlsx")
-    write_template(scheme, template, roster=Roster(units=tuple(units), capitals=frozenset({capital} - {None})))
-    todo = list(jobs(units, seed, scheme.rules, folder))
+    listed = DEFAULT_ROSTER if drop == "default" else Roster(units=tuple(units), capitals=frozenset({capital} - {None}))
+    write_template(scheme, template, roster=listed)
+    todo = list(jobs(units, seed, scheme.rules, folder, profile, capital))
     processes = processes or min(os.cpu_count() or 1, 4)
     if n < 50 or processes == 1:
         _init(str(template))
@@ -326,12 +411,12 @@ def make(n: int, folder: Path, roster: Path | None = None, seed: int = 1, force:
         with Pool(processes, initializer=_init, initargs=(str(template),)) as pool:
             for _ in pool.imap_unordered(_write_one, todo, chunksize=32):
                 pass
-    lines = [STAMP.format(n=n, seed=seed, version=VERSION)]
+    lines = [STAMP.format(n=n, seed=seed, version=VERSION, profile=profile, drop=drop)]
     lines += [f"{u}\t{CAPITAL_MARK}" if u == capital else u for u in units]
     # The stamp goes in last: an interrupted run is never taken for a finished one.
     roster.write_text("\n".join(lines) + "\n", encoding="utf-8")
     if not quiet:
-        print(f"written: {n} workbooks in {folder} ({time.perf_counter() - t0:.1f} s), roster {roster}")
+        print(f"written: {n} {profile} workbooks ({drop} list) in {folder} ({time.perf_counter() - t0:.1f} s), roster {roster}")
     return roster
 
 
@@ -343,10 +428,13 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--force", action="store_true", help="regenerate even when up to date")
     ap.add_argument("--processes", type=int, default=None)
+    ap.add_argument("--profile", choices=PROFILES, default="light", help="few deductions (light) or most (heavy)")
+    ap.add_argument("--list", dest="drop", choices=LISTS, default="roster",
+                    help="the 被考核单位 drop-down: the N-unit roster's, or the template's default 11")
     args = ap.parse_args(argv)
     if args.n < 1:
         ap.error("N must be at least 1")
-    make(args.n, args.folder, args.roster, args.seed, args.force, args.processes)
+    make(args.n, args.folder, args.roster, args.seed, args.force, args.processes, profile=args.profile, drop=args.drop)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ PART_KINDS = ("flag", "per", "shortfall", "rate", "score", "level", "threshold",
 # outline level of xlsxwriter, the score command.
 HOMONYMS = {("assess_xlsx.rules.inputs", "level"), ("assess_xlsx.rules.inputs", "score"),
             ("assess_xlsx.report.detail", "level"), ("assess_xlsx.report.city", "level"),
-            ("assess_xlsx.report.summary", "level"), ("assess_xlsx.template", "level"), ("assess_xlsx.cli", "score")}
+            ("assess_xlsx.report.summary", "level"), ("assess_xlsx.template", "level"), ("assess_xlsx.cli", "score"),
+            ("assess_xlsx.xlsx", "level")}   # xlsxwriter's set_row option (outline level)
 
 
 def _modules() -> dict[str, Path]:

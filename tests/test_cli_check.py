@@ -86,7 +86,7 @@ def test_problems_and_missing_units_exit_1(template, valid, tmp_path):
         "correct the unit cell or the file name",
         "  太原市.xlsx 填报表!G39：3.3.8a 应填数字，填的是“很多”；应为≥0的整数（单位：条） / 3.3.8a: “很多” is not a number; expected ≥0的整数（单位：条）",
         "  太原市.xlsx 填报表!G97：10.6a（1.00）大于0，须在 10.6b 填写情形说明 / 10.6a（1.00） is above 0: explain it in 10.6b",
-        "  晋中市.xlsx：文件是空的（0字节），无法读取 / the file is empty (0 bytes)",
+        "  晋中市.xlsx：文件是空的（0字节），无法读取；请重新报送 / the file is empty (0 bytes); send it again",
         "",
         "未提交 / Missing（8）：阳泉市、长治市、晋城市、朔州市、运城市、忻州市、临汾市、吕梁市",
         "",

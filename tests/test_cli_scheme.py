@@ -54,9 +54,10 @@ def test_text_output():
         "  省自然资源厅（核定 / assessor; 考核办亦可填）: 3.3.12",
         "  省公安厅交管局（核定 / assessor; 考核办亦可填）: 3.3.13、3.3.14、3.3.15",
         "原文与评分规则的出入 / text vs rules (3):",
-        "  1.2.1 E5：原文扣3分，超过本行赋分2分；按赋分封顶，最多扣2分",
-        "  3.1.2 E13：原文扣3分，超过本行赋分2分；按赋分封顶，最多扣2分",
-        "  3.3.7 E26：原文3处“扣0.5分”读作有此情形即扣一次，评分规则按件（次、项）数累计",
+        "  1.2.1 E5：原文扣3分，超过本行赋分2分；按赋分封顶，最多扣2分 / the text differs from the rule (flag 3, capped at 2)",
+        "  3.1.2 E13：原文扣3分，超过本行赋分2分；按赋分封顶，最多扣2分 / the text differs from the rule (flag 3, capped at 2)",
+        ("  3.3.7 E26：原文3处“扣0.5分”读作有此情形即扣一次，评分规则按件（次、项）数累计"
+         " / the text differs from the rule (a×0.5; b×0.5; c×0.5)"),
         "检查 / checks: 通过 / passed",
     ]
     assert result.stderr == ""
@@ -146,7 +147,8 @@ def test_rules_option_and_laid_out_table(tmp_path):
     path = layout(tmp_path / "t.xlsx", serial=True, merges="fill", drop_title=True)
     result = run(str(path), "--rules", str(default_rules_path()))
     assert result.exit_code == 0, result.output
-    assert "  3.3.7 F24：原文3处“扣0.5分”读作有此情形即扣一次，评分规则按件（次、项）数累计" in result.stdout.splitlines()
+    assert ("  3.3.7 F24：原文3处“扣0.5分”读作有此情形即扣一次，评分规则按件（次、项）数累计"
+            " / the text differs from the rule (a×0.5; b×0.5; c×0.5)") in result.stdout.splitlines()
 
 
 def test_usage_errors_exit_2(tmp_path):

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from assess_xlsx.errors import RuleError
 from assess_xlsx.rules import load_rules
 from assess_xlsx.scheme import SchemeError, default_scheme_path, read_scheme
 from test_scheme_layouts import layout
@@ -147,7 +148,7 @@ def test_table_not_matching_the_rules_gets_rows_without_rules(tmp_path):
     assert f.severity == "warning"
     assert f.note.startswith("表格51行、规则52行")
     assert "1.2.4 赋分 / points - ≠ -" not in f.note
-    assert "1.2.3 三级指标 “制度建设情况” ≠ “经费保障情况”" in f.note
+    assert "1.2.3 三级指标 / tertiary “制度建设情况” ≠ “经费保障情况”（C7）" in f.note
     assert s.checks["rules_attached"] is False
     assert len(s.inputs) == 0
 
@@ -167,9 +168,10 @@ def test_other_rules_attach_when_they_match(tmp_path, scheme):
 def test_broken_rules_file_is_an_error(tmp_path):
     toml = tmp_path / "rules.toml"
     toml.write_text("[[row]]\ncode = \n", encoding="utf-8")
-    s = read_scheme(rules=toml)
-    assert not s.ok and s.rules is None
-    assert [f.code for f in s.report.errors] == ["scheme-unreadable"]
+    with pytest.raises(RuleError) as exc:    # the rules file's trouble, named as such, not the table's
+        read_scheme(rules=toml)
+    assert str(exc.value) == ("评分规则文件 rules.toml 第2行第8列有语法错误（Invalid value） / "
+                              "the rules file rules.toml has a syntax error at line 2, column 8: Invalid value")
 
 
 def test_points_that_are_not_a_number(tmp_path):
@@ -192,7 +194,11 @@ def test_unreadable(tmp_path):
     (tmp_path / "t.xlsx").write_bytes(b"not a workbook")
     with pytest.raises(SchemeError) as exc:
         read_scheme(tmp_path / "t.xlsx")
-    assert [f.code for f in exc.value.report] == ["scheme-unreadable"]
+    # the reader's plain reason, as a submitted workbook gets, never calamine's own text
+    assert [f.code for f in exc.value.report] == ["scheme-refused"]
+    assert exc.value.report.errors[0].message == (
+        "t.xlsx：考核方案文件无法读取：无法作为工作簿读取（文件损坏或格式不对）：CSV/text / "
+        "cannot read the scheme table: cannot be read as a workbook (damaged or wrong format): CSV/text")
     with pytest.raises(SchemeError):
         read_scheme(tmp_path / "missing.xlsx")
 

@@ -81,10 +81,11 @@ def test_one_table_with_real_merges_reads_as_the_embedded_table(docs, embedded):
     assert len(data["rows"]) == 52 and len(data["items"]) == 13
     assert data["name"] == "山西省2022年度政务公开工作考核方案重点任务分解表"   # the title paragraph
     assert data["sheet"] == "表格1"
-    # Cells are the table's own: its header is row 1 (the sheet's row 3).
+    # Cells are the table's own, as Word shows them: its header is row 1 (the sheet's row 3).
     assert embedded["primaries"][0]["fragments"][0]["cell"] == "A4"
-    assert data["primaries"][0]["fragments"][0]["cell"] == "A2"
-    assert [d["cell"] for d in data["checks"]["text_disagreements"]] == ["E3", "E11", "E24"]
+    assert data["primaries"][0]["fragments"][0]["cell"] == "第1个表格第2行第1列（table 1, row 2, column 1）"
+    assert [d["cell"] for d in data["checks"]["text_disagreements"]] == [
+        f"第1个表格第{r}行第5列（table 1, row {r}, column 5）" for r in (3, 11, 24)]
 
 
 def test_table_split_at_page_breaks_reads_as_the_embedded_table(docs, embedded):
@@ -100,6 +101,26 @@ def test_table_split_at_page_breaks_reads_as_the_embedded_table(docs, embedded):
     assert data["sheet"] == "表格1–6"
     labels = [[f["label"] for f in p["fragments"]] for p in data["primaries"]]
     assert labels[2] == ["主动公开（18分）", "主动公开（8分）", "主动公开（9分）", "主动公开（12分）", "主动公开（10分）"]
+
+
+def test_cells_of_a_split_table_are_named_as_word_shows_them(tmp_path):
+    """3.3.12 (the sheet's row 31) given 6 points: its table is the 4th (page 4),
+    whose row 1 repeats the header; the 主动公开（12分） fragment starts at its row 2,
+    3.3.12 is its row 4, and 赋分 is the 4th cell across."""
+    from docx import Document
+
+    row = int(read_scheme().rows.set_index("code").loc["3.3.12", "sheet_row"]) - 1
+    path = write_docx(tmp_path / "分页.docx", split=True, edit={(row, 3): "6"})
+    assert Document(path).tables[3].rows[3].cells[3].text == "6"     # where a clerk finds it
+    s = read_scheme(path)
+    table4 = "第4个表格第{}行第{}列（table 4, row {}, column {}）".format
+    assert s.report.keys() == {
+        ("分页.docx", table4(2, 1, 2, 1), "scheme-fragment-mismatch"),
+        ("分页.docx", "", "scheme-total-mismatch"),
+        ("分页.docx", table4(4, 4, 4, 4), "scheme-rules-mismatch"),
+    }
+    [mismatch] = [f for f in s.report if f.code == "scheme-rules-mismatch"]
+    assert mismatch.note == f"3.3.12 赋分 / points 6 ≠ 5（{table4(4, 4, 4, 4)}）"
 
 
 def test_scheme_text_output_of_a_docx(docs):

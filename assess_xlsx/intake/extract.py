@@ -33,6 +33,7 @@ from pathlib import Path
 
 from xlsxwriter.utility import xl_col_to_name
 
+from ..changes import SNAPSHOT_SHEET
 from ..findings import Report
 from ..roster import Roster, _norm, match_unit, unit_from_filename
 from ..rules.inputs import _as_text, expected_text
@@ -118,6 +119,10 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
         return unreadable(code, note=note, expected=READABLE)
     try:
         names = wb.sheet_names
+        if SNAPSHOT_SHEET in names:   # 考核结果.xlsx, its .prev or a set-aside copy: written by this tool
+            report.add("file-skipped-result", file=rel)
+            out.status = "skipped"
+            return out
         if facts:
             facts.settle(names)
         # A part too large that no sheet name maps to cannot be passed over safely.
@@ -169,6 +174,43 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
     col = xl_col_to_name(value_col)
     uncached = facts.uncached.get(sheet, {}) if facts else {}
     error_cells = facts.errors.get(sheet, {}) if facts else {}
+    if not uncached and not error_cells:
+        # Files made from one template share the code column: which rows hold
+        # inputs, their codes and cells are worked out once per distinct column
+        # (the loop below, without its per-row normalising), then only the
+        # values are picked. Same records and findings, in the same order.
+        # The cache lives on the function (a few templates at most): (header,
+        # code column, value column, the code column's cells) -> (inputs, rows,
+        # codes, cells, code-like unknown codes).
+        layouts = _read_file.__dict__.setdefault("layouts", {})
+        key = (header, code_col, value_col,
+               tuple(row[code_col] if code_col < len(row) else None for row in grid[header + 1:]))
+        known = layouts.get(key)
+        if known is None or known[0] is not inputs:
+            rows, codes, cells, unknown = [], [], [], []
+            for r, raw_code in enumerate(key[3], header + 1):
+                if not isinstance(raw_code, str) or not raw_code:
+                    continue
+                code = _norm(raw_code).lower()
+                if code in inputs:
+                    rows.append(r)
+                    codes.append(code)
+                    cells.append(f"{col}{r + 1}")
+                elif _CODE_LIKE.match(code):
+                    unknown.append((r, code, f"{col}{r + 1}"))
+            if len(layouts) >= 64:
+                layouts.clear()
+            known = layouts[key] = (inputs, tuple(rows), tuple(codes), tuple(cells), tuple(unknown))
+        _, rows, codes, cells, unknown = known
+        for r, code, cell in unknown:
+            row = grid[r]
+            value = row[value_col] if value_col < len(row) else ""
+            if not _blank(value):
+                report.add("code-unknown", file=rel, sheet=sheet, cell=cell, input=code,
+                           value=_as_text(value), city=city)
+        out.codes, out.cells = codes, cells
+        out.values = [row[value_col] if value_col < len(row) else "" for row in map(grid.__getitem__, rows)]
+        return out
     for r in range(header + 1, len(grid)):
         row = grid[r]
         if code_col >= len(row):

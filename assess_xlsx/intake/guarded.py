@@ -25,8 +25,8 @@ from .guard import MAX_FILE_BYTES, MAX_SHEET_CELLS, ZipRefused, _mb, _ole_encryp
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why the workbook was not read. `zh` empty: no plain reason is known and
-    `en` is calamine's own error text."""
+    """Why the workbook was not read: the reader's plain reason (findings.MESSAGES),
+    in Chinese and in English."""
     zh: str
     en: str
 
@@ -77,7 +77,5 @@ def _guarded(path: str, parse):
             raise
         if type(exc).__name__ == "PasswordError":
             return _refusal("file-encrypted")
-        code, note = why_unreadable(data, exc)
-        if code == "file-unreadable":
-            return Refusal("", f"{type(exc).__name__}: {exc}")
+        code, note = why_unreadable(data, exc)     # the reader's plain reasons, "CSV/text" and the like included
         return _refusal(code, note=note)

@@ -54,7 +54,7 @@ import pandas as pd
 
 from ..changes import snapshot
 from ..errors import WriteError
-from ..xlsx import _os_message, atomic_write
+from ..xlsx import _os_message, atomic_write, gc_paused
 from .audit import audit_sheet, explanation, files_sheet
 from .city import build_city
 from .detail import detail_sheet
@@ -79,7 +79,8 @@ def write_workbook(result, path: str | os.PathLike, *, created: datetime | None 
     path = Path(path)
     created = _created(created)
     packed = snapshot(result) if packed is None else packed
-    return atomic_write(path, lambda tmp: _build_summary(result, tmp, created, changes, packed))
+    with gc_paused():
+        return atomic_write(path, lambda tmp: _build_summary(result, tmp, created, changes, packed))
 
 
 def write_per_city(result, folder: str | os.PathLike, *, created: datetime | None = None) -> list[Path]:

@@ -48,18 +48,19 @@ def audit_sheet(book: Book, facts: Facts, audit: pd.DataFrame, name: str, with_u
     r = 3
     signed = {"deduct": -1, "major": -1, "bonus": 1, "extra": 1}
     c0 = 1 if with_unit else 0
+    out = sh.body(r, len(audit))     # a national run's ~180,000 rows: streamed (xlsx.Body)
     for rec in audit.itertuples(index=False):
         label = facts.labels.get(rec.code, "")
         sentence = explanation(rec)
-        sh.fit_row(r, {c0 + 1: label, c0 + 2: sentence, c0 + 4: rec.sources})
+        out.fit_row(r, {c0 + 1: label, c0 + 2: sentence, c0 + 4: rec.sources})
         if with_unit:
-            sh.text(r, 0, rec.city, "top")
-        sh.text(r, c0, rec.code, "top_center")
-        sh.text(r, c0 + 1, label, "wrap")
-        sh.text(r, c0 + 2, sentence, "wrap")
+            out.text(r, 0, rec.city, "top")
+        out.text(r, c0, rec.code, "top_center")
+        out.text(r, c0 + 1, label, "wrap")
+        out.text(r, c0 + 2, sentence, "wrap")
         amount = int(rec.amount) * signed.get(rec.side, 1)
-        sh.figure(r, c0 + 3, amount, "loss" if amount < 0 else "gain")
-        sh.text(r, c0 + 4, rec.sources, "wrap")
+        out.figure(r, c0 + 3, amount, "loss" if amount < 0 else "gain")
+        out.text(r, c0 + 4, rec.sources, "wrap")
         r += 1
     ws.autofilter(2, 0, max(r - 1, 2), len(header) - 1)
 

@@ -163,10 +163,11 @@ def _detail_sheet_by_unit(book: Book, facts: Facts) -> None:
     order = list(facts.ranking.index)
     arrays = [(what, code, frames[what][code].reindex(order).to_numpy()) for what, code in cols]
     r = 4
+    out = sh.body(r, len(order) * len(cols))    # counted in cells: a wide sheet
     for i, rec in enumerate(facts.ranking.itertuples()):
-        sh.whole(r, 0, rec.rank)
-        sh.text(r, 1, rec.Index)
-        sh.figure(r, 2, rec.total, "total")
+        out.whole(r, 0, rec.rank)
+        out.text(r, 1, rec.Index)
+        out.figure(r, 2, rec.total, "total")
         for k, (what, code, values) in enumerate(arrays):
             v = int(values[i])
             if what == "base":
@@ -175,5 +176,5 @@ def _detail_sheet_by_unit(book: Book, facts: Facts) -> None:
                 style = "gain" if v else "zero"
             else:
                 style = "num"
-            sh.figure(r, 3 + k, v, style)
+            out.figure(r, 3 + k, v, style)
         r += 1

@@ -257,18 +257,19 @@ def _primary_sheet_by_unit(book: Book, facts: Facts) -> None:
                          for k in ("base", "bonus", "rank"))
     styles = ["num" if p else "zero" for p in prim["points"]]   # base shaded by the colour scale below
     r = 4
+    out = sh.body(r, len(names) * (3 * n + 6))    # counted in cells: a wide sheet
     for i, rec in enumerate(facts.ranking.itertuples()):
-        sh.whole(r, 0, rec.rank)
-        sh.text(r, 1, rec.Index)
+        out.whole(r, 0, rec.rank)
+        out.text(r, 1, rec.Index)
         for k in range(n):
             c = 2 + 3 * k
-            sh.figure(r, c, base[i, k], styles[k])
-            sh.figure(r, c + 1, bonus[i, k], "gain" if bonus[i, k] else "zero")
-            sh.whole(r, c + 2, rank[i, k])
-        sh.figure(r, end, rec.base)
-        sh.figure(r, end + 1, rec.bonus)
-        sh.figure(r, end + 2, int(rec.extra) - int(rec.major), "neg")
-        sh.figure(r, end + 3, rec.total, "total")
+            out.figure(r, c, base[i, k], styles[k])
+            out.figure(r, c + 1, bonus[i, k], "gain" if bonus[i, k] else "zero")
+            out.whole(r, c + 2, rank[i, k])
+        out.figure(r, end, rec.base)
+        out.figure(r, end + 1, rec.bonus)
+        out.figure(r, end + 2, int(rec.extra) - int(rec.major), "neg")
+        out.figure(r, end + 3, rec.total, "total")
         r += 1
     if names:
         for k, p in enumerate(prim.itertuples()):
@@ -347,7 +348,13 @@ def snapshot_sheet(book: Book, packed: pd.DataFrame) -> None:
     sh = Sheet(book, ws)
     for c, name in enumerate(packed.columns):
         sh._check(ws.write_string(0, c, name), 0, c)
+    out = sh.body(1, len(packed))
+    if out is sh:
+        for r, rec in enumerate(packed.itertuples(index=False), start=1):
+            for c, value in enumerate(rec):
+                # JSON text can exceed nothing here: changes.CHUNK keeps each cell under Excel's limit.
+                sh._check(ws.write_string(r, c, str(value)), r, c)
+        return
     for r, rec in enumerate(packed.itertuples(index=False), start=1):
         for c, value in enumerate(rec):
-            # JSON text can exceed nothing here: changes.CHUNK keeps each cell under Excel's limit.
-            sh._check(ws.write_string(r, c, str(value)), r, c)
+            out.text(r, c, str(value), None)   # unformatted, as write_string without a format

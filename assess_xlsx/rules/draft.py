@@ -35,6 +35,7 @@ from .model import Part
 from .parts import CAPS, kind_of, N, ONE, UNIT, Flag, Level, Per, Rate, RankImprovement, RankPenalty, Score, Shortfall, Threshold
 
 RECOGNISED, CONFIRM, UNRECOGNISED = "已识别", "需确认", "未能识别"
+STATUS_EN = {RECOGNISED: "understood", CONFIRM: "to confirm", UNRECOGNISED: "not understood"}
 _ORDER = {RECOGNISED: 0, CONFIRM: 1, UNRECOGNISED: 2}
 
 

@@ -11,6 +11,7 @@ part of kind 待填写 (parts.PLACEHOLDER) is refused, naming the row and its te
 
 from __future__ import annotations
 
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -29,12 +30,46 @@ def default_rules_path() -> Path:
 
 def load_rules(path: str | Path | None = None) -> RuleBook:
     path = Path(path) if path is not None else default_rules_path()
+    return build_rules(_parse(path), source=str(path))
+
+
+_BOM = b"\xef\xbb\xbf"
+_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+
+
+def _parse(path: Path) -> dict:
+    """The rules file's TOML, or a RuleError naming the file in Chinese and English:
+    not openable, not UTF-8 (a GBK save, a Word or Excel file), a syntax error
+    with its line and column. Notepad's UTF-8 BOM is accepted."""
+    name = path.name
     try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise RuleError(f"{path}: {exc}") from exc
-    return build_rules(raw, source=str(path))
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RuleError(f"评分规则文件 {name} 无法打开：{exc.strerror or exc} / "
+                        f"cannot open the rules file {name}: {exc.strerror or exc}") from exc
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        raise RuleError(f"评分规则文件 {name} 是 Word 或 Excel 文件，不是评分规则（TOML 文本） / "
+                        f"the rules file {name} is a Word or Excel file, not rules (TOML text)")
+    try:
+        text = data.removeprefix(_BOM).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RuleError(f"评分规则文件 {name} 不是 UTF-8 编码，请用记事本等另存为 UTF-8 / "
+                        f"the rules file {name} is not UTF-8: save it again as UTF-8 (Notepad: 另存为, 编码 UTF-8)"
+                        ) from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        at = _AT.search(message)
+        if at:
+            line, col = at.groups()
+            zh, en = f"第{line}行第{col}列", f"line {line}, column {col}"
+            message = message[: at.start()]
+        else:
+            zh, en = "文件末尾", "the end of the file"
+            message = message.replace(" (at end of document)", "")
+        raise RuleError(f"评分规则文件 {name} {zh}有语法错误（{message}） / "
+                        f"the rules file {name} has a syntax error at {en}: {message}") from exc
 
 
 def build_rules(raw: Mapping[str, Any], source: str = "") -> RuleBook:

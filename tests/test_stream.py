@@ -1,0 +1,171 @@
+"""The streamed sheet body (xlsx.Body): the same cells as xlsxwriter writes, spliced
+into the package, text never a formula, the same bytes twice (issue 17)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from python_calamine import CalamineWorkbook
+
+from assess_xlsx import xlsx
+from assess_xlsx.report import write_workbook
+from assess_xlsx.roster import DEFAULT_ROSTER
+from assess_xlsx.run import score_folder
+from assess_xlsx.xlsx import Book, atomic_write, report_formats
+
+CREATED = datetime(2023, 3, 1)
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+LONG = "长" * 40000
+HOSTILE = ["=1+1", "+cmd|' /C calc'!A0", "<&>\"'", "a\x01b\x1fc\x00", "_x0041_ and \x07", " lead", "trail\t",
+           "line\nbreak", "\ufffe\uffff", "@SUM(A1)", "-2+3", LONG, "太原市", ""]
+
+
+def _rows():
+    """(texts, figures in hundredths, whole numbers) per row: every hostile text many times."""
+    for i in range(300):
+        yield (HOSTILE[i % len(HOSTILE)], f"{i}：{HOSTILE[(i * 7) % len(HOSTILE)][:50]}",
+               [-4, 9750, 1, None, pd.NA, -123456789][i % 6], i if i % 5 else None)
+
+
+def _write(path, streamed: bool):
+    def build(tmp):
+        book = Book(tmp, constant_memory=True, formats=report_formats(), properties={"created": CREATED})
+        sh = book.sheet("依据", repeat=(0, 0))
+        sh.widths([20, 30, 9, 6])
+        sh.head(0, ["说明", "依据", "分值", "名次"])
+        sh.ws.freeze_panes(1, 1)
+        out = sh.body(1, 10**9 if streamed else 0)
+        assert (out is sh) is not streamed
+        for r, (a, b, h, n) in enumerate(_rows(), start=1):
+            out.text(r, 0, a, "wrap")
+            out.text(r, 1, b)
+            out.figure(r, 2, h, "loss" if h is not None and h is not pd.NA and h < 0 else "gain")
+            out.whole(r, 3, n)
+        sh.ws.autofilter(0, 0, r, 3)
+        book.close()
+    return atomic_write(path, build)
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    d = tmp_path_factory.mktemp("stream")
+    return _write(d / "xlsxwriter.xlsx", False), _write(d / "streamed.xlsx", True)
+
+
+def _sheet_xml(path) -> str:
+    with zipfile.ZipFile(path) as z:
+        return z.read("xl/worksheets/sheet1.xml").decode("utf-8")
+
+
+def test_same_sheet_xml_as_xlsxwriter(pair):
+    plain, streamed = pair
+    # Cell for cell the same XML: escapes, control characters, styles, numbers, blanks,
+    # the dimension, panes and autofilter.
+    assert _sheet_xml(streamed) == _sheet_xml(plain)
+    with zipfile.ZipFile(plain) as a, zipfile.ZipFile(streamed) as b:
+        assert a.namelist() == b.namelist()
+        for name in a.namelist():
+            assert a.read(name) == b.read(name), name
+        assert [(i.date_time, i.external_attr) for i in a.infolist()] == [(i.date_time, i.external_attr) for i in b.infolist()]
+
+
+def test_same_values_and_styles_in_openpyxl_and_calamine(pair):
+    plain, streamed = pair
+    wa, wb = openpyxl.load_workbook(plain)["依据"], openpyxl.load_workbook(streamed)["依据"]
+    assert wa.max_row == wb.max_row == 301 and wb.dimensions == "A1:D301"
+    for ra, rb in zip(wa.iter_rows(), wb.iter_rows()):
+        for a, b in zip(ra, rb):
+            assert (a.value, a.data_type, a.number_format, a.font.color and a.font.color.rgb, a.fill.fgColor.rgb,
+                    a.alignment.wrap_text) == (b.value, b.data_type, b.number_format, b.font.color and b.font.color.rgb,
+                                               b.fill.fgColor.rgb, b.alignment.wrap_text)
+    values = [r for r in wb.iter_rows(min_row=2, values_only=True)]
+    assert values[0][:3] == ("=1+1", "0：=1+1", -0.04)
+    assert values[1][:3] == ("+cmd|' /C calc'!A0", "1：line\nbreak", 97.5)
+    # Control characters as Excel's _xHHHH_ escapes (openpyxl shows them as stored), a
+    # literal _xHHHH_ with its underscore escaped: xlsxwriter's rules, in both files.
+    assert values[2][0] == "<&>\"'" and values[3][0] == "a_x0001_b_x001F_c_x0000_"
+    assert values[4][0] == "_x005F_x0041_ and _x0007_"
+    assert values[11][0].startswith("长" * 100) and len(values[11][0]) == xlsx.MAX_CELL_TEXT - 40 + len("…（超长，已截断 / truncated）")
+    assert values[5][2] == -1234567.89 and values[3][2] is None and values[0][3] is None and values[1][3] == 1
+    assert wb.freeze_panes == "B2" and wb.auto_filter.ref == "A1:D301"
+    ca = CalamineWorkbook.from_path(str(plain)).get_sheet_by_name("依据").to_python()
+    cb = CalamineWorkbook.from_path(str(streamed)).get_sheet_by_name("依据").to_python()
+    assert ca == cb and cb[1][0] == "=1+1" and cb[2][0] == "+cmd|' /C calc'!A0"
+
+
+def test_no_formula_and_same_bytes_twice(pair, tmp_path):
+    _, streamed = pair
+    xml = _sheet_xml(streamed)
+    assert "<f>" not in xml and "<f " not in xml
+    assert xml.count('t="inlineStr"') == 4 + sum(1 for a, b, _, _ in _rows() for t in (a, b) if t)   # + the header
+    again = _write(tmp_path / "again.xlsx", True)
+    assert again.read_bytes() == streamed.read_bytes()
+
+
+def test_rich_text_lookalike_stays_text(tmp_path):
+    # xlsxwriter writes a string that starts with <r> and ends with </r> as raw XML;
+    # the streamed body escapes it: it is a unit's text, not markup.
+    def build(tmp):
+        book = Book(tmp, constant_memory=True, formats=report_formats(), properties={"created": CREATED})
+        sh = book.sheet("s")
+        sh.text(0, 0, "head")
+        out = sh.body(1, 10**9)
+        out.text(1, 0, "<r><t>x</t></r>")
+        book.close()
+    path = atomic_write(tmp_path / "r.xlsx", build)
+    assert "&lt;r&gt;&lt;t&gt;x&lt;/t&gt;&lt;/r&gt;" in _sheet_xml(path)
+    assert openpyxl.load_workbook(path)["s"]["A2"].value == "<r><t>x</t></r>"
+
+
+def test_rows_out_of_order_refused(tmp_path):
+    def build(tmp):
+        book = Book(tmp, constant_memory=True, formats=report_formats(), properties={"created": CREATED})
+        sh = book.sheet("s")
+        sh.text(0, 0, "head")
+        out = sh.body(1, 10**9)
+        out.text(2, 0, "b")
+        out.text(1, 0, "a")
+    with pytest.raises(xlsx.WriteError, match="streamed after"):
+        atomic_write(tmp_path / "x.xlsx", build)
+    assert list(tmp_path.iterdir()) == []      # nothing left behind
+
+
+def test_ranking_workbook_streamed_reads_the_same(scheme, tmp_path, monkeypatch):
+    """Every sheet of the real workbook, streamed (BULK_ROWS 0) or not: the same cells."""
+    samples_result = score_folder(SAMPLES, scheme, DEFAULT_ROSTER)
+    plain = write_workbook(samples_result, tmp_path / "plain.xlsx", created=CREATED)
+    monkeypatch.setattr(xlsx, "BULK_ROWS", 0)
+    streamed = write_workbook(samples_result, tmp_path / "streamed.xlsx", created=CREATED)
+    a, b = openpyxl.load_workbook(plain), openpyxl.load_workbook(streamed)
+    assert a.sheetnames == b.sheetnames
+    for name in a.sheetnames:
+        rows_a = [[(c.value, c.style_id) for c in row] for row in a[name].iter_rows()]
+        rows_b = [[(c.value, c.style_id) for c in row] for row in b[name].iter_rows()]
+        assert rows_a == rows_b, name
+    with zipfile.ZipFile(streamed) as z, zipfile.ZipFile(plain) as p:
+        assert not any(re.search(rb"<f[ >]", z.read(n)) for n in z.namelist() if n.startswith("xl/worksheets/"))
+        # Part for part the same XML: row heights from fit_row, styles, panes, filters.
+        assert z.namelist() == p.namelist()
+        for name in p.namelist():
+            assert z.read(name) == p.read(name), name
+    again = write_workbook(samples_result, tmp_path / "again.xlsx", created=CREATED)
+    assert again.read_bytes() == streamed.read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_libreoffice_opens_the_streamed_sheet(pair, tmp_path):
+    _, streamed = pair
+    out = tmp_path / "pdf"
+    subprocess.run(["soffice", f"-env:UserInstallation=file:///tmp/lo-p17-{tmp_path.name}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(out), str(streamed)],
+                   check=True, capture_output=True, timeout=180)
+    pdf = out / "streamed.pdf"
+    assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
