@@ -30,7 +30,8 @@ from ..roster import Roster, _norm, match_unit
 from ..rules.inputs import _as_text, expected_text
 from ..rules.roles import OFFICE
 from .contract import ASSESSOR_LABEL, CODE_HEADER, NAME_HEADER, RULE_HEADER, file_label
-from .extract import (_CODE_LIKE, HEADER_SCAN_ROWS, _blank, _classify, _FileRead, _read_file, _reraise_interrupt)
+from .extract import (_CODE_LIKE, HEADER_SCAN_ROWS, _blank, _classify, _FileRead, _read_file, _reraise_interrupt,
+                      label_cell)
 from .guard import MAX_FILE_BYTES, ZipRefused, _ole_encrypted, inspect_zip
 
 FIXED_HEADERS = frozenset({CODE_HEADER, NAME_HEADER, _norm(RULE_HEADER)})
@@ -74,7 +75,7 @@ def _read_one(path: Path, rel: str, inputs, roster: Roster, known, report: Repor
                             columns=[read] if read.city and read.status == "read" else [])
     sheet, grid, header, code_col, facts, sha = found
     f = AssessedFile(rel=rel, sheet=sheet, sha256=sha, wide=True)
-    text, ref = _label_cell(grid, header, ASSESSOR_LABEL)
+    text, ref = label_cell(grid, header, ASSESSOR_LABEL)
     if _norm(text) not in known:
         report.add("assessor-unknown", file=rel, sheet=sheet, cell=ref, value=text, expected="、".join(known))
         f.status = "rejected"
@@ -182,21 +183,3 @@ def _wide_grid(path: Path, units: frozenset):
     finally:
         wb.close()
     return None
-
-
-def _label_cell(grid, header: int, label: str) -> tuple[str, str]:
-    """The text beside `label` above the header ('核定单位：省卫健委' in one cell too), and its cell."""
-    for r in range(header):
-        row = grid[r]
-        for c, v in enumerate(row):
-            if not isinstance(v, str):
-                continue
-            t = _norm(v).rstrip(":：")
-            if not t.startswith(label):
-                continue
-            rest = t[len(label):].lstrip(":：")
-            if rest:
-                return rest, f"{xl_col_to_name(c)}{r + 1}"
-            value = row[c + 1] if c + 1 < len(row) else ""
-            return ("" if _blank(value) else _as_text(value).strip()), f"{xl_col_to_name(c + 1)}{r + 1}"
-    return "", ""

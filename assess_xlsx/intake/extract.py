@@ -397,15 +397,21 @@ def _input_sheet(wb, names, facts: ZipFacts | None = None):
 
 def _unit_cell(grid, header: int) -> tuple[str, str]:
     """The text beside the 被考核单位 label above the header, and its cell."""
+    return label_cell(grid, header, UNIT_LABEL)
+
+
+def label_cell(grid, header: int, label: str) -> tuple[str, str]:
+    """The text beside `label` above the header, and its cell (被考核单位 on a
+    unit's form, 核定单位 on an assessor's sheet)."""
     for r in range(header):
         row = grid[r]
         for c, v in enumerate(row):
             if not isinstance(v, str):
                 continue
             t = _norm(v).rstrip(":：")
-            if not t.startswith(UNIT_LABEL):
+            if not t.startswith(label):
                 continue
-            rest = t[len(UNIT_LABEL):].lstrip(":：")
+            rest = t[len(label):].lstrip(":：")
             if rest:  # '被考核单位：太原市' in one cell
                 return rest, f"{xl_col_to_name(c)}{r + 1}"
             # Only the adjacent cell: further right are other labels (填表人…).
