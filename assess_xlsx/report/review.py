@@ -34,15 +34,17 @@ def review_sheet(book: Book, result) -> None:
     sh = book.sheet(REVIEW_SHEET, repeat=(2, 2))
     sh.widths([10, 8, 30, 10, 10, 14, 24, 24])     # A4 landscape at 100 %
     sh.text(0, 0, "自评与核定", "title")
-    sh.text(1, 0, (f"{len(reviews)} 处核定值与单位自评不同，按核定值计分。" if len(reviews)
-                   else "核定值与单位自评没有不同之处。"), "subtitle")
+    sh.banner(1, (f"{len(reviews)} 处核定值与单位自评不同，按核定值计分。" if len(reviews)
+                  else "核定值与单位自评没有不同之处。"), len(REVIEW_HEAD) - 1)
     sh.head(2, REVIEW_HEAD)
     sh.ws.freeze_panes(3, 1)
     r = 3
+    wrapped = (2, 6, 7)
     for rec in reviews.itertuples(index=False):
-        for c, value in enumerate((rec.city, rec.code, rec.label, rec.own, rec.judged, rec.assessor,
-                                   rec.own_source, rec.judged_source)):
-            sh.text(r, c, value, "wrap" if c in (2, 6, 7) else "text")
+        values = (rec.city, rec.code, rec.label, rec.own, rec.judged, rec.assessor, rec.own_source, rec.judged_source)
+        sh.fit_row(r, {c: values[c] for c in wrapped})      # wrapped texts print whole, not one line high
+        for c, value in enumerate(values):
+            sh.text(r, c, value, "wrap" if c in wrapped else "text")
         r += 1
     if r > 3:
         sh.ws.autofilter(2, 0, r - 1, len(REVIEW_HEAD) - 1)
@@ -107,6 +109,7 @@ def unit_reviews_block(sh: Sheet, r: int, result, unit: str) -> int:
     sh.head(r, ["编号", "填报内容", "自评", "核定", "核定单位"])
     r += 1
     for rec in mine.itertuples(index=False):
+        sh.fit_row(r, {1: rec.label})
         for c, value in enumerate((rec.code, rec.label, rec.own, rec.judged, rec.assessor)):
             sh.text(r, c, value, "wrap" if c == 1 else "text")
         r += 1
