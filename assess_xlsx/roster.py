@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from .errors import RosterError
@@ -42,8 +42,9 @@ class Roster:
     def __contains__(self, unit: object) -> bool:
         return unit in self._set
 
-    @property
+    @cached_property
     def _set(self) -> frozenset[str]:
+        # Built once: a wide 核定表 asks for each of its thousands of columns.
         return frozenset(self.units)
 
 

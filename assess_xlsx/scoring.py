@@ -303,15 +303,26 @@ def _cities(roster: Roster, totals: pd.DataFrame, rejected: set, missing: set, s
     return out
 
 
+def owed_by_unit(owed: pd.DataFrame | None) -> dict[str, list[tuple[str, int]]]:
+    """Per unit, (assessor, inputs it still owes) in the owed table's order;
+    grouped once, since thousands of units each ask."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    if owed is None or not len(owed):
+        return out
+    for (unit, assessor), n in owed.groupby(["city", "assessor"], sort=False).size().items():
+        out.setdefault(unit, []).append((assessor, int(n)))
+    return out
+
+
 def _reasons(roster: Roster, rejected: set, missing: set, submissions, pending: set = frozenset()) -> list[str]:
     errors = submissions.report.errors_by_unit()
-    owed = submissions.owed if pending else None
+    owed = owed_by_unit(submissions.owed) if pending else {}
     out = []
     for unit in roster.units:
         if unit in pending and unit not in missing and unit not in rejected:
-            mine = owed[owed["city"] == unit].groupby("assessor", sort=False).size()
-            zh = "、".join(f"{a}{n}项" for a, n in mine.items())
-            en = ", ".join(f"{a} {n}" for a, n in mine.items())
+            mine = owed.get(unit, [])
+            zh = "、".join(f"{a}{n}项" for a, n in mine)
+            en = ", ".join(f"{a} {n}" for a, n in mine)
             out.append(f"待核定：{zh}尚未核定，未计分、未排名 / awaiting assessment: {en} input(s) still owed; not scored or ranked")
         elif unit in missing:
             out.append("未提交填报表 / no workbook received")

@@ -14,7 +14,11 @@ from .figures import fmt_short, round_half_up_div
 
 def _short(h) -> np.ndarray:
     """Hundredths as the short text read aloud, vectorised: 150 -> '1.5', 200 -> '2'."""
-    return _s([fmt_short(x) for x in np.asarray(h, dtype="int64").tolist()])
+    a = np.asarray(h, dtype="int64")
+    if a.size > 64:      # thousands of units, a few distinct amounts: each made once
+        distinct, where = np.unique(a, return_inverse=True)
+        return _s([fmt_short(x) for x in distinct.tolist()])[where.reshape(-1)]
+    return _s([fmt_short(x) for x in a.tolist()])
 
 
 def _pct(num: np.ndarray, den: np.ndarray) -> np.ndarray:

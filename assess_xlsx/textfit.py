@@ -23,7 +23,9 @@ CELL_PADDING_PX = 8         # the cell's inner margins and the border
 LINE_SPACING = 1.45         # Noto CJK (LibreOffice's stand-in for 等线/宋体): ascent + descent
 ROW_PADDING_PT = 4
 
-_TOKEN = re.compile(r"[A-Za-z0-9.,%:/+\-−×=()（）_!]+|\s+|.", re.S)
+_WORD = r"A-Za-z0-9.,%:/+\-−×=()（）_!"
+_RUNS = re.compile(rf"[{_WORD}]+|\s+|[^{_WORD}\s]+")    # a word, a space run, a run of other characters
+_BREAKABLE = re.compile(rf"[^{_WORD}\s]")
 
 
 def display_width(text: str) -> int:
@@ -34,6 +36,10 @@ def display_width(text: str) -> int:
 # Token -> display width, for text_lines: the audit's ~180,000 sentences of a national
 # run are made of a few thousand distinct characters and numbers. Bounded.
 _TOKEN_WIDTHS: dict[str, int] = {}
+# (text, capacity) -> lines: a national run's audit repeats its labels and many of
+# its sentences thousands of times. Bounded, like the token widths.
+_LINES: dict[tuple[str, float], int] = {}
+_CACHE_MAX = 200_000
 
 
 def text_lines(text, width: float, font_size: float = 10) -> int:
@@ -44,20 +50,50 @@ def text_lines(text, width: float, font_size: float = 10) -> int:
         return 1
     # Capacity in half-width units (a CJK character is two) for this font size.
     capacity = max((7 * width + 5 - CELL_PADDING_PX) / (font_size * PX_PER_PT / 2), 2)
+    if 2 * len(s) <= capacity and "\n" not in s:
+        return 1                 # even all double-width, it fits on one line
+    key = (s, capacity)
+    lines = _LINES.get(key)
+    if lines is None:
+        if len(_LINES) > _CACHE_MAX:
+            _LINES.clear()
+        lines = _LINES[key] = _count_lines(s, capacity)
+    return lines
+
+
+def _count_lines(s: str, capacity: float) -> int:
+    # Tokens: a word (no break inside), a space run, or a run of characters a line
+    # may break between (CJK): such a run, all double-width, is placed by arithmetic
+    # rather than character by character; the result is the same.
     total = 0
     widths = _TOKEN_WIDTHS
+    per_line = int(capacity // 2)          # double-width characters a full line holds
     for paragraph in s.split("\n"):
         lines, used = 1, 0.0
-        for token in _TOKEN.findall(paragraph):
+        for token in _RUNS.findall(paragraph):
             w = widths.get(token)
             if w is None:
-                if len(widths) > 200_000:
+                if len(widths) > _CACHE_MAX:
                     widths.clear()
                 w = widths[token] = display_width(token)
             if used + w <= capacity:
                 used += w
             elif token.isspace():
                 used = capacity            # a space at the end of a line is dropped
+            elif _BREAKABLE.match(token):
+                if w == 2 * len(token):    # all double-width
+                    k = len(token) - int((capacity - used) // 2)    # characters past this line
+                    full, rest = divmod(k, per_line)
+                    lines += full + (1 if rest else 0)
+                    used = 2 * (rest or per_line)
+                else:
+                    for ch in token:
+                        cw = widths.get(ch) or display_width(ch)
+                        if used + cw <= capacity:
+                            used += cw
+                        else:
+                            lines += 1
+                            used = cw
             elif w > capacity:            # a word longer than the line is broken anywhere
                 extra = used + w
                 lines += int(extra // capacity)

@@ -37,13 +37,13 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from .errors import WriteError
 from .figures import fmt
 from .textfit import lines_height, row_height
+from .xlsxbody import MAX_CELL_TEXT, Body, RowsJob, _splice
 
 # Arial 10 as the default font: its digit (the column unit) is as wide in Excel as
 # in LibreOffice's metric twin (Liberation Sans), so columns print as wide as they show.
 DEFAULT_FONT = {"font_name": "Arial", "font_size": 10}
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
                     "default_format_properties": DEFAULT_FONT}
-MAX_CELL_TEXT = 32767     # Excel's limit for one cell
 PAPER_A4 = 9
 BULK_ROWS = 2000          # a sheet body longer than this is streamed as our own XML (Body)
 BODY_PT = 10              # printed at 100 %: nothing on paper smaller than this
@@ -279,7 +279,8 @@ class Book:
         self.wb = xlsxwriter.Workbook(path, {"constant_memory": True, **options} if constant_memory else options)
         self.wb.set_properties(properties)
         self.path, self.constant_memory = path, constant_memory
-        self.bodies: list[Body] = []
+        self.bodies: list = []                  # Body and RowsJob, spliced in at close
+        self.jobs: list[RowsJob] = []           # every RowsJob started, attached or not
         self.created: datetime = properties.get("created")
         self.fmt = {name: self.wb.add_format(spec) for name, spec in formats.items()}
 
@@ -308,16 +309,29 @@ class Book:
         ws.set_footer("&C第 &P 页，共 &N 页")
         return Sheet(self, ws)
 
+    def rows_in_workers(self, first_row: int, total: int, produce, styles) -> RowsJob | None:
+        """Start making a long body's rows in worker processes now (xlsxbody.RowsJob),
+        to be attached to its sheet later (Sheet.attach); None for a short body,
+        which the caller writes into its sheet itself. The styles take their
+        indexes now either way, so that both give the same styles.xml."""
+        for name in styles:
+            self.fmt[name]._get_xf_index()
+        if total < BULK_ROWS or not self.constant_memory:
+            return None
+        job = RowsJob(self.fmt, first_row, total, produce, styles)
+        self.jobs.append(job)
+        return job
+
     def close(self) -> None:
         """Write the package; streamed bodies are then spliced into their sheets."""
-        for body in self.bodies:
-            body.finish()
         try:
+            for body in self.bodies:
+                body.finish()
             self.wb.close()
             if self.bodies:
                 _splice(self.path, self.bodies)
         finally:
-            for body in self.bodies:
+            for body in self.bodies + [job for job in self.jobs if job not in self.bodies]:
                 body.discard()
 
 
@@ -379,6 +393,21 @@ class Sheet:
         writing the row. `span`: a merged cell's last column; `indent`: units lost to it."""
         self.ws.set_row(row, self.fit_height(cells, span, indent), None, options or {})
 
+    def row(self, row: int, height: float | None, cells) -> None:
+        """A whole row in one call: its height (points; None: the default) and its
+        cells, ((column, style, value), ...) in column order, a str value written
+        as text and an int as a figure in hundredths. Body.row streams the same."""
+        self.ws.set_row(row, height, None, {})
+        for col, style, value in cells:
+            if isinstance(value, str) or value is None:
+                self.text(row, col, value, style)
+            else:
+                self.figure(row, col, value, style)
+
+    def wrap_width(self, col: int) -> float:
+        """The width (Excel units) a wrapped text has in `col`, as fit_height counts it."""
+        return self.col_width.get(col, 8.43)
+
     def fit_height(self, cells: dict[int, object], span: dict[int, int] | None = None,
                    indent: dict[int, float] | None = None) -> float | None:
         """The height (points) fit_row gives a row, None for the default."""
@@ -400,239 +429,16 @@ class Sheet:
         self.book.bodies.append(body)
         return body
 
-
-# --------------------------------------------------------------------------- streamed sheet bodies
-
-# xlsxwriter's own escapes (xmlwriter._escape_control_characters, _escape_data):
-# control characters become _xHHHH_, a literal _xHHHH_ gets its underscore
-# escaped, the two non-characters too; then & < > (not quotes, as Excel does).
-_NEEDS_ESCAPE = re.compile("[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
-_LITERAL_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
-_CONTROL = re.compile("([\x00-\x08\x0b-\x1f])")
-FLUSH_ROWS = 2048
-
-
-def _inline_text(s: str) -> str:
-    """The <is> of an inline string, as xlsxwriter's constant-memory writer makes it
-    (except that text looking like rich-text XML is escaped too: it is text)."""
-    if _NEEDS_ESCAPE.search(s):
-        s = _LITERAL_ESCAPE.sub(r"_x005F\1", s)
-        s = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", s)
-        s = s.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
-        preserve = s[:1].isspace() or s[-1:].isspace()
-        s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    else:
-        preserve = s[:1].isspace() or s[-1:].isspace()
-    return f'<is><t xml:space="preserve">{s}</t></is>' if preserve else f"<is><t>{s}</t></is>"
-
-
-class _Letters(dict):
-    """Column letters by index, made once each."""
-
-    def __missing__(self, col: int) -> str:
-        self[col] = name = xl_col_to_name(col)
-        return name
-
-
-class _Styles(dict):
-    """' s="N"' per style name, N the xlsxwriter format's index, taken at first use
-    as xlsxwriter takes it (so styles.xml is the same); None: no format, no s."""
-
-    def __init__(self, formats: dict):
-        super().__init__({None: ""})
-        self.formats = formats
-
-    def __missing__(self, name: str) -> str:
-        self[name] = attr = f' s="{self.formats[name]._get_xf_index()}"'
-        return attr
-
-
-class Body:
-    """A sheet's bulk rows made by us as XML and streamed to a temporary file:
-    the sheet itself (columns, formats, header rows, print setup, autofilter,
-    frozen panes) is set up with xlsxwriter; at Book.close the rows are spliced
-    into its <sheetData>. The same calls as Sheet (text, figure, whole, head),
-    rows strictly in order. Text is always an inline string (t="inlineStr"),
-    never a formula; figures are <v> numbers written as xlsxwriter writes them;
-    the style indexes are the xlsxwriter formats' own."""
-
-    def __init__(self, sheet: Sheet, first_row: int):
-        ws = sheet.ws
-        if ws.dim_rowmax is not None and ws.dim_rowmax >= first_row:
-            raise WriteError(f"internal error: rows up to {ws.dim_rowmax + 1} written before the streamed body at {first_row + 1}")
-        if ws.excel_version != 2007:      # its rows would need x14ac attributes too
-            raise WriteError("internal error: a streamed body on a sheet with Excel 2010 features")
-        self.sheet, self.ws, self.first_row = sheet, ws, first_row
-        # xlsxwriter keeps its last row until another row starts: have it write that
-        # row now, as a cell at first_row would, so its formats take their indexes
-        # before the body's (the same order, so the same styles.xml, as without a Body).
-        ws._write_single_row(first_row)
-        self._xf = _Styles(sheet.fmt)
-        self._letters = _Letters()
-        self._r1 = first_row
-        self._fh = tempfile.TemporaryFile(prefix="assess-body-")
-        self._buf: list[str] = []
-        self._short: dict[str, str] = {}
-        self._row_attrs: dict[int, str] = {}     # the next row's <row ...> from fit_row
-        self._row = first_row - 1      # the row open, 0-based
-        self._col = -1
-        self._rows = 0
-        self._max_col = -1
-        self.size = 0
-
-    def _cell(self, row: int, col: int, style: str | None, tail: str) -> None:
-        # The innermost loop (a million cells for a national run): one append a cell.
-        if row != self._row:
-            self._new_row(row)
-        elif col <= self._col:
-            raise WriteError(f"internal error: cell {xl_rowcol_to_cell(row, col)} streamed out of order")
-        self._col = col
-        self._buf.append(f'<c r="{self._letters[col]}{self._r1}"{self._xf[style]}{tail}')
-
-    def _new_row(self, row: int) -> None:
-        if row < self._row:
-            raise WriteError(f"internal error: row {row + 1} streamed after row {self._row + 1}")
-        if self._col >= 0:
-            self._end_row()
-            if self._rows % FLUSH_ROWS == 0:
-                self._flush()
-        self._buf.append(self._row_attrs.pop(row, None) or f'<row r="{row + 1}">')
-        self._row, self._r1, self._col = row, row + 1, -1
-
-    def _end_row(self) -> None:
-        self._buf.append("</row>")
-        self._rows += 1
-        if self._col > self._max_col:
-            self._max_col = self._col
-
-    def text(self, row: int, col: int, value, style: str = "text") -> None:
-        s = "" if value is None else str(value)
-        tail = self._short.get(s)       # names, codes, labels: thousands of repeats each
-        if tail is None:
-            if not s:
-                # Sheet.text writes "" as a blank cell in its style; write_string("")
-                # without a format (the snapshot's) as an empty inline string.
-                self._cell(row, col, style, "/>" if style is not None else ' t="inlineStr"><is><t></t></is></c>')
-                return
-            if len(s) > MAX_CELL_TEXT:
-                s = s[: MAX_CELL_TEXT - 40] + "…（超长，已截断 / truncated）"
-            tail = f' t="inlineStr">{_inline_text(s)}</c>'
-            if len(s) <= 40 and len(self._short) < 50_000:
-                self._short[s] = tail
-        self._cell(row, col, style, tail)
-
-    def figure(self, row: int, col: int, hundredths, style: str = "num") -> None:
-        if hundredths is None or hundredths is pd.NA or hundredths != hundredths:
-            self._cell(row, col, style, "/>")
-            return
-        # h / 100 is the double nearest the decimal (IEEE division is correctly
-        # rounded), the same number as float(fmt(h)) that Sheet.figure writes.
-        self._cell(row, col, style, f"><v>{int(hundredths) / 100:.16G}</v></c>")
-
-    def whole(self, row: int, col: int, value, style: str = "rank") -> None:
-        if value is None or pd.isna(value):
-            self._cell(row, col, style, "/>")
-            return
-        self._cell(row, col, style, f"><v>{int(value):.16G}</v></c>")
-
-    def head(self, row: int, labels: list[str], col: int = 0, style: str = "head") -> None:
-        for k, label in enumerate(labels):
-            self.text(row, col + k, label, style)
-
-    def fit_row(self, row: int, cells: dict[int, object], options: dict | None = None, *,
-                span: dict[int, int] | None = None, indent: dict[int, float] | None = None) -> None:
-        """Sheet.fit_row for a streamed row: the <row> element xlsxwriter's set_row
-        would give it (height in pixels, then ht in points, customHeight, outline)."""
-        if row <= self._row:
-            raise WriteError(f"internal error: row {row + 1} fitted after row {self._row + 1} was streamed")
-        ws, options = self.ws, options or {}
-        height = self.sheet.fit_height(cells, span, indent)
-        pixels = ws.default_row_height if height is None else int(height * 4.0 / 3.0 + 0.5)
-        hidden, level, collapsed = options.get("hidden", False), min(max(options.get("level", 0), 0), 7), options.get("collapsed", False)
-        if pixels == 0:
-            hidden, pixels = True, ws.default_row_height
-        ws.outline_row_level = max(ws.outline_row_level, level)
-        custom = pixels != ws.original_row_height or pixels != ws.default_row_height
-        attrs = f'<row r="{row + 1}"'
-        if custom:
-            attrs += f' ht="{pixels * 0.75:.16g}"'
-        if hidden:
-            attrs += ' hidden="1"'
-        if custom:
-            attrs += ' customHeight="1"'
-        if level:
-            attrs += f' outlineLevel="{level}"'
-        if collapsed:
-            attrs += ' collapsed="1"'
-        self._row_attrs[row] = attrs + ">"
-
-    def _flush(self) -> None:
-        data = "".join(self._buf).encode("utf-8")
-        self._buf.clear()
-        self._fh.write(data)
-        self.size += len(data)
-
-    def finish(self) -> None:
-        """Close the last row; the sheet's dimension then covers the body."""
-        if self._col >= 0:
-            self._end_row()
-            self._col = -1
-        self._flush()
+    def attach(self, job: RowsJob) -> None:
+        """Put rows made by Book.rows_in_workers into this sheet, from job.first_row on."""
         ws = self.ws
-        if self._row >= self.first_row:
-            ws.dim_rowmax = self._row if ws.dim_rowmax is None else max(ws.dim_rowmax, self._row)
-            if ws.dim_rowmin is None:
-                ws.dim_rowmin = self.first_row
-            ws.dim_colmax = self._max_col if ws.dim_colmax is None else max(ws.dim_colmax, self._max_col)
-            if ws.dim_colmin is None:
-                ws.dim_colmin = 0
-
-    def discard(self) -> None:
-        self._fh.close()
-
-
-def _splice(path: str, bodies: list[Body]) -> None:
-    """Put each body into its sheet's XML in the package xlsxwriter wrote at `path`.
-
-    The other entries are copied as they are (content, names, order, the zip
-    date and attributes xlsxwriter gave them), so the same inputs give the
-    same bytes; the package is rebuilt beside it and renamed over it, inside
-    the staged write. Memory stays bounded: every entry is streamed."""
-    by_part = {f"xl/worksheets/sheet{b.ws.index + 1}.xml": b for b in bodies}
-    fd, tmp = tempfile.mkstemp(prefix=".~splice.", suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as dst:
-            for info in src.infolist():
-                out = zipfile.ZipInfo(info.filename, info.date_time)
-                out.compress_type, out.external_attr = info.compress_type, info.external_attr
-                body = by_part.get(info.filename)
-                if body is None:
-                    out.file_size = info.file_size
-                    with src.open(info) as fin, dst.open(out, "w") as fout:
-                        shutil.copyfileobj(fin, fout, 1 << 20)
-                    continue
-                xml = src.read(info)     # the sheet without its body: small
-                cut = xml.rfind(b"</sheetData>")
-                if cut >= 0:
-                    head, tail = xml[:cut], xml[cut:]
-                else:                    # no row written by xlsxwriter
-                    cut = xml.find(b"<sheetData/>")
-                    if cut < 0:
-                        raise WriteError(f"internal error: no <sheetData> in {info.filename}")
-                    head, tail = xml[:cut] + b"<sheetData>", b"</sheetData>" + xml[cut + len(b"<sheetData/>"):]
-                out.file_size = len(head) + body.size + len(tail)
-                # The body at zlib level 1: a third of level 6's time, a fifth larger.
-                setattr(out, "compress_level" if hasattr(out, "compress_level") else "_compresslevel", 1)
-                with dst.open(out, "w", force_zip64=out.file_size > zipfile.ZIP64_LIMIT) as fout:
-                    fout.write(head)
-                    body._fh.seek(0)
-                    shutil.copyfileobj(body._fh, fout, 1 << 20)
-                    fout.write(tail)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        if ws.dim_rowmax is not None and ws.dim_rowmax >= job.first_row:
+            raise WriteError(f"internal error: rows up to {ws.dim_rowmax + 1} written before the body at {job.first_row + 1}")
+        if ws.excel_version != 2007 or (ws.default_row_height, ws.original_row_height) != (20, 20):
+            raise WriteError("internal error: rows made in workers for a sheet with other row defaults")
+        ws._write_single_row(job.first_row)     # xlsxwriter's last row out first, as Body does
+        job.ws = ws
+        self.book.bodies.append(job)
 
 
 @contextmanager

@@ -11,10 +11,11 @@ moment of the machine spreads over all of them). For each N it runs
   check     assess-xlsx check DIR --roster R               (read and validate, nothing written)
   score     assess-xlsx score DIR --roster R -o out.xlsx   (the whole job, workbook included)
   floor     a bare single-process python-calamine loop: open each file, read
-            its input sheet's values, nothing else
+            its input sheet's values, nothing else; then the same for the
+            assessors' sheets in DIR/核定 (one wide 核定表 per assessor)
   baseline  what a careful script writer would do without the tool:
-            pandas.read_excel(engine="openpyxl") per file, a per-row Python
-            loop to score, DataFrame.to_excel for the result
+            pandas.read_excel(engine="openpyxl") per file (the assessors'
+            sheets too), a per-row Python loop to score, DataFrame.to_excel
 
 on four sets of workbooks (make_workbooks.py): the light and the heavy
 profile (few deductions; most rows deduct or add, so the audit sheet is
@@ -46,6 +47,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 INPUT_SHEET = "填报表"
+ASSESSED = "核定"             # the assessors' sheets, one folder down (make_workbooks.py)
 
 # The targets of the issue, as this script checks them.
 # (issue 17: for both profiles, the worse of the two drop-down lists).
@@ -60,7 +62,8 @@ LINEAR_MAX = 1.15            # score's time per workbook, largest N over N = 100
 # --------------------------------------------------------------------------- the two stand-ins
 
 def floor(folder: str) -> None:
-    """The reading floor: open each workbook with python-calamine and read its input sheet's values."""
+    """The reading floor: open each workbook with python-calamine and read its input
+    sheet's values; then the assessors' sheets in FOLDER/核定 (their first sheet)."""
     from python_calamine import CalamineWorkbook
 
     cells = 0
@@ -68,6 +71,12 @@ def floor(folder: str) -> None:
         if name.endswith(".xlsx"):
             wb = CalamineWorkbook.from_path(os.path.join(folder, name))
             rows = wb.get_sheet_by_name(INPUT_SHEET).to_python()
+            cells += sum(len(r) for r in rows)
+    assessed = os.path.join(folder, ASSESSED)
+    for name in sorted(os.listdir(assessed)) if os.path.isdir(assessed) else ():
+        if name.endswith(".xlsx"):
+            wb = CalamineWorkbook.from_path(os.path.join(assessed, name))
+            rows = wb.get_sheet_by_index(0).to_python()
             cells += sum(len(r) for r in rows)
     print(cells)
 
@@ -84,6 +93,16 @@ def baseline(folder: str, roster: str, out: str) -> None:
 
     units = [line.split("\t")[0].strip() for line in Path(roster).read_text(encoding="utf-8").splitlines()
              if line.strip() and not line.startswith("#")]
+    # The assessors' sheets first: per unit, (code, value) of the inputs the province judges.
+    judged: dict[str, list[tuple[str, object]]] = {}
+    for path in sorted((Path(folder) / ASSESSED).glob("*.xlsx")):
+        df = pd.read_excel(path, sheet_name=0, header=None, engine="openpyxl")
+        header = df.index[df[0].astype(str).str.strip() == "编号"][0]
+        for c in range(3, df.shape[1]):
+            unit = str(df.iat[header, c]).strip()
+            for code, value in zip(df.iloc[header + 1:, 0], df.iloc[header + 1:, c]):
+                if isinstance(code, str) and pd.notna(value):
+                    judged.setdefault(unit, []).append((code, value))
     results = {}
     for path in sorted(Path(folder).glob("*.xlsx")):
         df = pd.read_excel(path, sheet_name=INPUT_SHEET, header=None, engine="openpyxl")
@@ -92,14 +111,13 @@ def baseline(folder: str, roster: str, out: str) -> None:
         rows: dict[str, float] = {}
         points: dict[str, float] = {}
         previous = None
-        for _, row in df.iloc[header + 1:].iterrows():
-            code = row[0]
+        own = [(row[0], row[4], row[6]) for _, row in df.iloc[header + 1:].iterrows()]
+        for code, full_points, value in own + [(code, None, value) for code, value in judged.get(unit, [])]:
             if not isinstance(code, str) or not code[:1].isdigit():
                 continue
             key = code.rstrip("abcdefg")
-            if isinstance(row[4], (int, float)) and pd.notna(row[4]):
-                points[key] = float(row[4])
-            value = row[6]
+            if isinstance(full_points, (int, float)) and pd.notna(full_points):
+                points[key] = float(full_points)
             full = points.get(key, 0.0)
             rows.setdefault(key, full)
             if isinstance(value, str):

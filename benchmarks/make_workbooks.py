@@ -39,6 +39,12 @@ sheet XML, the strings appended to the shared-string table, and the package
 re-zipped with the unchanged parts compressed once. A file is what Excel
 would save after a person typed into the template (values, no formulas).
 
+Assessors: the inputs the province judges (核定) are not on a unit's form;
+FOLDER/核定/ holds one wide 核定表 per assessor (考核办, 省发改委, ...), written
+by `assess-xlsx template --assessor`'s writer for the N-unit roster (one
+column per unit) and filled with each unit's values of that assessor's
+inputs, so that every unit is scored, none 待核定.
+
 A folder already holding the workbooks of the same N and seed (the roster's
 first line records them) is left as it is; --force regenerates it.
 """
@@ -63,7 +69,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 from sample_cities import CLEAN, DEVIATIONS  # noqa: E402
 
-VERSION = 2   # bump when the workbooks change, so cached folders are remade
+VERSION = 3   # bump when the workbooks change, so cached folders are remade
 STAMP = "# assess-xlsx benchmark roster: N={n} seed={seed} version={version} profile={profile} list={drop}"
 PROFILES = ("light", "heavy")
 LISTS = ("roster", "default")
@@ -339,6 +345,73 @@ def _zip(members) -> bytes:
     return b"".join(out) + cd + end
 
 
+# --------------------------------------------------------------------------- the assessors' sheets
+
+ASSESSED = "核定"       # the inbox's folder of assessors' sheets (intake's default)
+
+
+def write_assessed(scheme, folder: Path, units: list[str], capital: str | None, values: list[dict]) -> list[Path]:
+    """One wide 核定表 per assessor in FOLDER/核定/ (`assess-xlsx template --assessor`'s
+    writer, one column per roster unit), its cells holding the values of the
+    inputs that assessor fills (`values[k]` are unit k's). 考核办 fills only its
+    own inputs: giving a unit's own ones would be an override for every unit."""
+    from python_calamine import CalamineWorkbook
+
+    from assess_xlsx.intake.contract import CODE_HEADER, WIDE_SHEET
+    from assess_xlsx.roster import Roster
+    from assess_xlsx.rules.roles import assessors
+    from assess_xlsx.template_assessor import write_assessor_sheet
+
+    rules = scheme.rules
+    out = folder / ASSESSED
+    out.mkdir(exist_ok=True)
+    roster = Roster(units=tuple(units), capitals=frozenset({capital} - {None}))
+    paths = []
+    for assessor in assessors(rules):
+        path = out / f"{assessor}.xlsx"
+        write_assessor_sheet(scheme, path, assessor, roster)
+        grid = CalamineWorkbook.from_path(str(path)).get_sheet_by_name(WIDE_SHEET).to_python(skip_empty_area=False)
+        header = next(r for r, row in enumerate(grid) if CODE_HEADER in row)
+        col = {v: c for c, v in enumerate(grid[header]) if isinstance(v, str)}
+        cells = {}
+        for r in range(header + 1, len(grid)):
+            code = grid[r][0]
+            if code in rules.inputs and rules.inputs[code].filled_by == assessor:
+                for k, unit in enumerate(units):
+                    v = values[k].get(code)
+                    if v is not None and v != "":
+                        cells[_ref(r, col[unit])] = v
+        path.write_bytes(_patched(path.read_bytes(), cells))
+        paths.append(path)
+    return paths
+
+
+def _patched(xlsx: bytes, cells: dict[str, object]) -> bytes:
+    """The workbook with its first sheet's empty styled cells <c r="D5" s="7"/>
+    given values (text as inline strings); the other parts copied as they are."""
+    import io
+
+    src = zipfile.ZipFile(io.BytesIO(xlsx))
+    sheet = "xl/worksheets/sheet1.xml"
+
+    def fill(m):
+        v = cells.get(m.group(1))
+        if v is None:
+            return m.group(0)
+        ref, style = m.group(1), m.group(2)
+        if isinstance(v, str):
+            return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t>{escape(v, quote=False)}</t></is></c>'
+        return f'<c r="{ref}" s="{style}"><v>{v!r}</v></c>' if isinstance(v, float) else f'<c r="{ref}" s="{style}"><v>{int(v)}</v></c>'
+
+    members = []
+    for info in src.infolist():
+        data = src.read(info.filename)
+        if info.filename == sheet:
+            data = re.sub(r'<c r="([A-Z]+[0-9]+)" s="([0-9]+)"/>', fill, data.decode("utf-8")).encode("utf-8")
+        members.append((info.filename, *_deflated(data)))
+    return _zip(members)
+
+
 # --------------------------------------------------------------------------- the folder
 
 _package: Package | None = None
@@ -372,7 +445,8 @@ def is_current(folder: Path, roster: Path, n: int, seed: int, profile: str = "li
         first = roster.read_text(encoding="utf-8").splitlines()[0]
     except (OSError, IndexError):
         return False
-    return first == STAMP.format(n=n, seed=seed, version=VERSION, profile=profile, drop=drop) and len(list(folder.glob("*.xlsx"))) == n
+    return (first == STAMP.format(n=n, seed=seed, version=VERSION, profile=profile, drop=drop)
+            and len(list(folder.glob("*.xlsx"))) == n and any((folder / ASSESSED).glob("*.xlsx")))
 
 
 def make(n: int, folder: Path, roster: Path | None = None, seed: int = 1, force: bool = False,
@@ -393,7 +467,7 @@ def make(n: int, folder: Path, roster: Path | None = None, seed: int = 1, force:
     t0 = time.perf_counter()
     roster.unlink(missing_ok=True)
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.iterdir():
+    for old in list(folder.iterdir()) + list((folder / ASSESSED).glob("*")):
         if old.is_file():
             old.unlink()
     units, capital = unit_names(n, seed)
@@ -411,6 +485,7 @@ def make(n: int, folder: Path, roster: Path | None = None, seed: int = 1, force:
         with Pool(processes, initializer=_init, initargs=(str(template),)) as pool:
             for _ in pool.imap_unordered(_write_one, todo, chunksize=32):
                 pass
+    write_assessed(scheme, folder, units, capital, [v for _, v in todo])
     lines = [STAMP.format(n=n, seed=seed, version=VERSION, profile=profile, drop=drop)]
     lines += [f"{u}\t{CAPITAL_MARK}" if u == capital else u for u in units]
     # The stamp goes in last: an interrupted run is never taken for a finished one.

@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
-from assess_xlsx.intake import extract as parallel  # noqa: E402
+from assess_xlsx.intake import pool as parallel  # noqa: E402
 from assess_xlsx.intake import sandbox  # noqa: E402
 from assess_xlsx.intake import read_submissions  # noqa: E402
 from assess_xlsx.scheme import read_scheme  # noqa: E402

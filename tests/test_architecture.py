@@ -13,7 +13,7 @@ PART_KINDS = ("flag", "per", "shortfall", "rate", "score", "level", "threshold",
 HOMONYMS = {("assess_xlsx.rules.inputs", "level"), ("assess_xlsx.rules.inputs", "score"),
             ("assess_xlsx.report.detail", "level"), ("assess_xlsx.report.city", "level"),
             ("assess_xlsx.report.summary", "level"), ("assess_xlsx.template", "level"), ("assess_xlsx.cli", "score"),
-            ("assess_xlsx.xlsx", "level")}   # xlsxwriter's set_row option (outline level)
+            ("assess_xlsx.xlsxbody", "level")}   # xlsxwriter's set_row option (outline level)
 
 
 def _modules() -> dict[str, Path]:

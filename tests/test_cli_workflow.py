@@ -221,8 +221,9 @@ def test_reader_reports_progress_per_workbook(scheme):
 
     calls = []
     read_submissions(SAMPLES, scheme, progress=lambda done, total: calls.append((done, total)))
-    # 12 workbooks (大同市 in two files); the with-errors folder is skipped, not counted.
-    assert calls == [(k, 12) for k in range(1, 13)]
+    # 12 units' workbooks (大同市 in two files) and the 5 assessors' sheets in 核定/;
+    # the with-errors folder is skipped, not counted.
+    assert calls == [(k, 17) for k in range(1, 18)]
 
 
 def test_progress_bar_only_on_a_terminal(tmp_path, monkeypatch):

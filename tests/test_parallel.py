@@ -1,6 +1,6 @@
 """Reading many workbooks fast gives the same answers as reading them one by one.
 
-The pool of assess_xlsx/intake/extract.py against the serial loop, on a generated
+The pool of assess_xlsx/intake/pool.py against the serial loop, on a generated
 folder with trouble in it; the quick look at plain sheets against the full
 cell-by-cell scan; normalising each (input, value) pair once against
 normalising every cell; the roster lookups against searching every unit.
@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 
 from assess_xlsx import roster as R
-from assess_xlsx.intake import extract as parallel
+from assess_xlsx.intake import extract
+from assess_xlsx.intake import pool as parallel
 from assess_xlsx.intake import guard as G
 from assess_xlsx.intake import validate as V
 from assess_xlsx.rules import inputs as I
@@ -38,7 +39,8 @@ _READ_ONE = parallel._read_one
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     """40 generated workbooks, one unit without a file, plus an empty file,
-    a text file and a workbook with wrong values for a unit not in the roster."""
+    a text file and a workbook with wrong values for a unit not in the roster;
+    核定/ holds the 5 assessors' wide sheets for all 40 units."""
     base = tmp_path_factory.mktemp("many")
     inbox = base / "inbox"
     roster = make(40, inbox, processes=1, quiet=True)
@@ -61,25 +63,27 @@ def _same(a, b):
 def test_pool_reads_what_the_serial_loop_reads(scheme, folder, monkeypatch):
     inbox, roster = folder
     serial = V.read_submissions(inbox, scheme, roster=roster)
-    assert not parallel.use_pool(len(serial.files) - 1)   # 41 workbooks: below the threshold
-    assert len(serial.missing) == 1 and len(serial.values) == 39 * 30   # each unit's own 30 inputs (自评 form)
+    assert len(serial.files) == 42 + 5 and not parallel.use_pool(41 + 5)   # 46 workbooks: below the threshold
+    judged = serial.values["file"].str.startswith("核定/")
+    assert len(serial.missing) == 1 and (~judged).sum() == 39 * 30   # each unit's own 30 inputs (自评 form)
+    assert set(serial.values.loc[judged, "city"]) == set(roster.units)   # the assessors judge all 40
     assert {"file-empty", "city-unknown", "file-skipped-other"} <= {f.code for f in serial.report}
 
     calls = []
-    real = parallel.read_in_pool
+    real = parallel.read_all
     monkeypatch.setattr(parallel, "PARALLEL_MIN_FILES", 4)
     monkeypatch.setattr(parallel, "cores", lambda: 2)
-    monkeypatch.setattr(parallel, "read_in_pool", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(V, "read_all", lambda *a, **k: calls.append(1) or real(*a, **k))
     seen = []
     pooled = V.read_submissions(inbox, scheme, roster=roster, progress=lambda done, total: seen.append((done, total)))
     assert calls == [1]
-    assert seen[-1] == (41, 41) and [d for d, _ in seen] == list(range(1, 42))
+    assert seen[-1] == (46, 46) and [d for d, _ in seen] == list(range(1, 47))
     _same(serial, pooled)
 
 
 def _die_in_a_worker(job):
     """A worker killed half-way on one file (as a Rust abort or the OOM killer would)."""
-    if os.getpid() != _PARENT and job[1] == _VICTIM[0]:
+    if os.getpid() != _PARENT and job[2] == _VICTIM[0]:     # (kind, path, name)
         os.abort()
     return _READ_ONE(job)
 
@@ -100,7 +104,7 @@ def test_a_dead_worker_costs_its_file_only(scheme, folder, monkeypatch, workers)
     monkeypatch.setattr(parallel, "PARALLEL_MIN_FILES", 4)
     monkeypatch.setattr(parallel, "cores", lambda: workers)
     reread = []
-    monkeypatch.setattr(parallel, "_read_file", lambda *a, **k: reread.append(a) or _READ_FILE(*a, **k))
+    monkeypatch.setattr(extract, "_read_file", lambda *a, **k: reread.append(a) or _READ_FILE(*a, **k))
     sub = V.read_submissions(inbox, scheme, roster=roster)
     assert reread == []                       # nothing read in the calling process
     died = [f for f in sub.report if f.file == victim]
@@ -113,7 +117,7 @@ def test_a_dead_worker_costs_its_file_only(scheme, folder, monkeypatch, workers)
     assert (city in sub.missing) == (city in serial.missing)   # a unit named by the file name is not "missing"
 
 
-_READ_FILE = parallel._read_file
+_READ_FILE = extract._read_file
 
 
 # --------------------------------------------------------------------------- the quick look at a sheet

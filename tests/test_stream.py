@@ -169,3 +169,64 @@ def test_libreoffice_opens_the_streamed_sheet(pair, tmp_path):
                    check=True, capture_output=True, timeout=180)
     pdf = out / "streamed.pdf"
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000
+
+
+# --------------------------------------------------------------------------- rows made in workers
+
+def _produce(out, start, stop):
+    rows = list(_rows())
+    for k in range(start, stop):
+        a, b, h, _ = rows[k % len(rows)]
+        out.row(1 + k, 30.5 if k % 3 == 0 else None,
+                [(0, "wrap", a), (1, "text", b), (2, "loss" if isinstance(h, int) and h < 0 else "gain", h)])
+
+
+def _write_rows(path, how: str, total: int = 5000):
+    """The same rows written by xlsxwriter (sheet), streamed here (body) or made in workers."""
+    def build(tmp):
+        book = Book(tmp, constant_memory=True, formats=report_formats(), properties={"created": CREATED})
+        job = book.rows_in_workers(1, total, _produce, ("wrap", "text", "loss", "gain")) if how == "workers" else None
+        sh = book.sheet("依据", repeat=(0, 0))
+        sh.widths([20, 30, 9])
+        sh.head(0, ["说明", "依据", "分值"])
+        if how == "workers":
+            assert job is not None
+            sh.attach(job)
+        else:
+            for name in ("wrap", "text", "loss", "gain"):     # as rows_in_workers resolves them
+                book.fmt[name]._get_xf_index()
+            _produce(sh.body(1, 10**9 if how == "body" else 0), 0, total)
+        book.close()
+    return atomic_write(path, build)
+
+
+@pytest.mark.parametrize("total", [5000, 2001])
+def test_rows_made_in_workers_are_the_bytes_made_here(tmp_path, total):
+    sheet = _write_rows(tmp_path / "sheet.xlsx", "sheet", total)
+    body = _write_rows(tmp_path / "body.xlsx", "body", total)
+    workers = _write_rows(tmp_path / "workers.xlsx", "workers", total)
+    assert workers.read_bytes() == body.read_bytes()
+    with zipfile.ZipFile(sheet) as s, zipfile.ZipFile(workers) as w:
+        assert s.namelist() == w.namelist()
+        for name in s.namelist():
+            assert s.read(name) == w.read(name), name
+    grid = CalamineWorkbook.from_path(str(workers)).get_sheet_by_name("依据").to_python()
+    assert len(grid) == total + 1 and grid[1][0] == HOSTILE[0] and grid[total][1].startswith(f"{(total - 1) % 300}：")
+
+
+def test_a_worker_that_fails_fails_the_write(tmp_path, monkeypatch):
+    """A row a worker cannot make: the write fails with WriteError, nothing is left at the target."""
+    def broken(out, start, stop):
+        _produce(out, start, stop)
+        out.row(1 + stop, None, [(0, "unknown-style", "x")])      # a style not prepared
+    target = tmp_path / "out.xlsx"
+
+    def build(tmp):
+        book = Book(tmp, constant_memory=True, formats=report_formats(), properties={"created": CREATED})
+        job = book.rows_in_workers(1, 5000, broken, ("wrap", "text", "loss", "gain"))
+        sh = book.sheet("依据")
+        sh.attach(job)
+        book.close()
+    with pytest.raises(xlsx.WriteError, match="not prepared"):
+        atomic_write(target, build)
+    assert not target.exists() and list(tmp_path.iterdir()) == []

@@ -302,3 +302,15 @@ def test_wide_sheet_round_trip_through_libreoffice(scheme, tmp_path, fmt, filt):
     b = read_submissions(direct, scheme).values
     cols = ["city", "code", "number", "text", "cell"]
     assert len(a) == 11 * 11 and a[cols].values.tolist() == b[cols].values.tolist()
+
+
+def test_a_unit_whose_own_file_is_unreadable_is_not_told_its_inputs_are_missing_on_an_assessors_sheet(inbox, scheme):
+    """太原市.xlsx cut short: the one problem is that file. 考核办's wide sheet has rows
+    for the unit's own inputs too, blank by design; they are not 'not filled in'."""
+    path = inbox / "太原市.xlsx"
+    path.write_bytes(path.read_bytes()[:3000])
+    sub = read_submissions(inbox, scheme)
+    mine = [(f.file, f.cell, f.code) for f in sub.report if f.city == "太原市"]
+    assert mine == [("太原市.xlsx", "", "file-truncated")]
+    assert sub.rejected == ["太原市"]
+    assert not [f for f in sub.report if f.file.startswith("核定/")]

@@ -4,7 +4,9 @@ contract.py  the fill-in sheet contract (sheet and header names, which files are
 guard.py     hostile-file checks on a zipped workbook, before any parser sees it
 biff.py      the same for an .xls (OLE chains, FILEPASS, extent)
 sandbox.py   worker processes that may die: memory ceiling, time limit, started once per run
-extract.py   folder scan and workbook to records, read in the sandbox
+extract.py   folder scan and a unit's workbook to records
+assessed.py  an assessor's sheet (核定表, one column per unit) to records
+pool.py      every workbook of a run read in the sandbox's workers
 guarded.py   one untrusted workbook (a user's scheme table): guard, then a parser in the sandbox
 validate.py  normalise, merge a unit's files, cross-checks, the files table
 """

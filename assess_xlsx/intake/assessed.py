@@ -49,23 +49,19 @@ class AssessedFile:
     columns: list = field(default_factory=list)   # one _FileRead per unit it gives values for
 
 
-def read_assessed(folder: Path, prefix: str, inputs, roster: Roster, known: tuple[str, ...], report: Report,
-                  progress=None) -> list[AssessedFile]:
-    """Every workbook directly in `folder` (its files named `prefix/name`)."""
-    out: list[AssessedFile] = []
-    entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    for entry in entries:
+def scan_assessed(folder: Path, prefix: str) -> list[tuple[str, str, str | None]]:
+    """The entries directly in `folder`, in name order: (path, name as shown
+    `prefix/name`, why it is passed over or None for a workbook to read, pool.py)."""
+    out = []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         rel = f"{prefix}/{file_label(entry.name)}" if prefix else file_label(entry.name)
-        why = _classify(entry)
-        if why:
-            report.add(why, file=rel)
-            out.append(AssessedFile(rel=rel, status="skipped"))
-            continue
-        out.append(_read_one(Path(entry.path), rel, inputs, roster, known, report))
+        out.append((entry.path, rel, _classify(entry)))
     return out
 
 
-def _read_one(path: Path, rel: str, inputs, roster: Roster, known, report: Report) -> AssessedFile:
+def read_assessed_file(path: Path, rel: str, inputs, roster: Roster, known, report: Report) -> AssessedFile:
+    """One workbook of the assessed folder (in a worker, pool.py): a wide sheet, else
+    the unit form's reader (a per-unit form counts as 考核办's)."""
     found = _wide_grid(path, frozenset(roster.units))
     if found is None:
         # A per-unit form, or no workbook at all: the unit form's reader, with all its findings.
@@ -109,7 +105,8 @@ def _read_one(path: Path, rel: str, inputs, roster: Roster, known, report: Repor
         if unit not in by_unit:
             report.add("unit-column-missing", file=f.rel, sheet=sheet, cell=after, value=unit, note=f.assessor)
     columns = {u: c for u, c in by_unit.items() if c >= 0}
-    reads = {u: _FileRead(rel=rel, city=u, sheet=sheet, sha256=sha) for u in columns}
+    reads = {u: _FileRead(rel=rel, city=u, sheet=sheet, sha256=sha, wide=True) for u in columns}
+    letters = {c: xl_col_to_name(c) for c in columns.values()}     # once a column, not once a cell
 
     uncached = facts.uncached.get(sheet, {}) if facts else {}
     error_cells = facts.errors.get(sheet, {}) if facts else {}
@@ -125,8 +122,9 @@ def _read_one(path: Path, rel: str, inputs, roster: Roster, known, report: Repor
                 report.add("code-unknown", file=rel, sheet=sheet, cell=f"{xl_col_to_name(code_col)}{r + 1}",
                            input=code, value=_as_text(filled[0]))
             continue
+        r1 = r + 1
         for unit, c in columns.items():
-            cell = f"{xl_col_to_name(c)}{r + 1}"
+            cell = f"{letters[c]}{r1}"
             value = row[c] if c < len(row) else ""
             read = reads[unit]
             if cell in uncached or cell in error_cells:

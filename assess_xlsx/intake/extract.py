@@ -1,7 +1,7 @@
 """Extraction: a folder of filled score sheets into one record per file.
 
-`read_folder(folder, inputs, roster, report)` scans the folder (the contract
-says which entries are workbooks), opens every workbook read-only with
+`scan_folder(folder, report)` lists the folder (the contract says which
+entries are workbooks); `_read_file` opens each workbook read-only with
 python-calamine after the hostile-file guard has inspected it, finds the
 input sheet by its header row (a row holding 编号 and 填报值), reads each
 input by its code (never by position) and works out which unit the file is
@@ -10,15 +10,10 @@ file, which is reported while the rest go on. Each file is read once into a
 list of (code, value, cell) records; validate.py works on them as columns.
 
 Every workbook, one or thousands, is read in a worker process that may die
-(`read_in_pool`, sandbox.py: started once per run, a memory ceiling and a
-time limit each): a damaged file can make calamine abort the process, which
-no `try` catches. The records and findings come back as a serial loop would
-make them, in file order; a file whose worker died, ran out of memory or
-time is a finding for it alone (`_failed_read`) and is never read again in
-the calling process. One worker up to PARALLEL_MIN_FILES files (a second
-costs more to start than it saves), one per core above: calamine lets go of
-the GIL while it parses, but the zip inspection and the reading of rows
-around it are Python, which does not.
+(pool.py over sandbox.py): a damaged file can make calamine abort the
+process, which no `try` catches. A file whose worker died, ran out of memory
+or time is a finding for it alone (`_failed_read`) and is never read again
+in the calling process.
 """
 
 from __future__ import annotations
@@ -59,6 +54,7 @@ class _FileRead:
     values: list = field(default_factory=list)
     cells: list = field(default_factory=list)
     uncached: list = field(default_factory=list)   # input codes reported already (formula never calculated, error value)
+    wide: bool = False            # one unit's column of an assessor's wide sheet, not a unit's form
 
 
 def _classify(entry: os.DirEntry) -> str | None:
@@ -426,15 +422,11 @@ def _blank(v) -> bool:
 
 # --------------------------------------------------------------------------- the folder
 
-def read_folder(folder: Path, inputs, roster: Roster, report: Report, progress=None) -> tuple[list, list[dict]]:
-    """Every workbook directly in `folder`, read: (the `_FileRead` records in
-    name order, the files-table rows of the entries passed over).
-
-    `progress(done, total)` is called after each workbook is read (for a progress bar).
-    """
-    reads: list[_FileRead] = []
+def scan_folder(folder: Path, report: Report) -> tuple[list[tuple[str, str]], list[dict]]:
+    """The workbooks directly in `folder`, to be read (pool.py): ((path, name) in
+    name order, the files-table rows of the entries passed over, each with its finding)."""
     skipped: list[dict] = []
-    todo: list[os.DirEntry] = []
+    todo: list[tuple[str, str]] = []
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
         why = _classify(entry)
         if why:
@@ -442,87 +434,5 @@ def read_folder(folder: Path, inputs, roster: Roster, report: Report, progress=N
             report.add(why, file=label)
             skipped.append({"file": label, "city": "", "status": "skipped", "inputs": 0, "problems": 0, "sha256": ""})
             continue
-        todo.append(entry)
-    # Every file is read in a worker process that may die (see sandbox.py), one file or thousands.
-    reads = read_in_pool([(entry.path, entry.name) for entry in todo], inputs, roster, report, progress)
-    return reads, skipped
-
-
-# --------------------------------------------------------------------------- many files on every core
-
-PARALLEL_MIN_FILES = 48    # up to this many files are read by one worker
-CHUNK_FILES = 16           # files a worker reads per round trip (~0.1 s of work)
-
-# Set in each worker by _start_worker: what every file is read against.
-_inputs = None
-_roster = None
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    from .sandbox import cores as sandbox_cores
-
-    return sandbox_cores()
-
-
-def use_pool(files: int) -> bool:
-    """Whether more than one worker reads (every file is read in a worker; see sandbox.py)."""
-    return files > PARALLEL_MIN_FILES and cores() > 1
-
-
-def workers_for(files: int) -> int:
-    """One worker for a small folder (starting a second costs more than it saves), one per core for a large one."""
-    return min(cores(), max(1, files // CHUNK_FILES)) if use_pool(files) else 1
-
-
-def _start_worker(inputs, roster) -> None:
-    global _inputs, _roster
-    _inputs, _roster = inputs, roster
-
-
-def _read_one(job: tuple[str, str]):
-    path, name = job
-    report = Report()
-    read = _read_file(Path(path), name, _inputs, _roster, report)
-    _share_layout(read, _layouts)   # a chunk's pickle then holds each layout once
-    return read, report.findings
-
-
-# Worker and caller each keep one tuple per layout seen: sheets made from one
-# template give every file the same codes and cells, in the same order.
-_layouts: dict = {}
-
-
-def _share_layout(read, layouts: dict) -> None:
-    """The codes and cell names of a file ('3.3.8a', 'G40' ...) as one shared
-    tuple per distinct list, not a list of strings per file: with thousands
-    of files these are most of the objects kept, and of the bytes sent back."""
-    codes, cells = tuple(read.codes), tuple(read.cells)
-    read.codes = layouts.setdefault(codes, codes)
-    read.cells = layouts.setdefault(cells, cells)
-
-
-def read_in_pool(jobs: list[tuple[str, str]], inputs, roster, report: Report, progress=None) -> list:
-    """Read (path, name) jobs in worker processes (see sandbox.py); findings go
-    to `report` in file order, as a serial loop would add them. -> the
-    `_FileRead` records in order.
-
-    A worker that dies on a file (a Rust abort), runs out of memory or time
-    leaves a finding for that file alone (`_failed_read`); the file is never
-    read again here, and every other file is read as before.
-    """
-    from .sandbox import Sandbox
-
-    reads: list = []
-    layouts: dict = {}
-    with Sandbox(_read_one, init=_start_worker, initargs=(inputs, roster), workers=workers_for(len(jobs))) as box:
-        outcomes = box.map(jobs, progress)
-    for (path, name), outcome in zip(jobs, outcomes):
-        if outcome.ok:
-            read, findings = outcome.value
-            _share_layout(read, layouts)
-            reads.append(read)
-            report.extend(findings)
-        else:
-            reads.append(_failed_read(Path(path), name, outcome.reason, outcome.detail, roster, report))
-    return reads
+        todo.append((entry.path, entry.name))
+    return todo, skipped

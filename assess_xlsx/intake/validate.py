@@ -26,9 +26,10 @@ from ..rules.inputs import _mask, expected_text, normalise, refused_text
 from ..rules.model import RuleBook
 from ..rules.parts import kind_of
 from ..rules.roles import SELF, assessors, may_fill
-from .assessed import read_assessed
+from .assessed import scan_assessed
 from .contract import ASSESSED_FOLDER
-from .extract import _FileRead, read_folder
+from .extract import _FileRead, scan_folder
+from .pool import read_all
 
 VALUE_COLUMNS = ["city", "code", "number", "text", "raw", "file", "sheet", "cell"]
 FILE_COLUMNS = ["file", "city", "status", "inputs", "problems", "sha256", "assessor"]
@@ -90,18 +91,19 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
         )
     inputs = rules.inputs
     report = Report()
-    reads, skipped = read_folder(folder, inputs, roster, report, progress)
+    todo, skipped = scan_folder(folder, report)
     if adir is not None and adir.parent == folder:     # the assessors' folder is read, not passed over
         report.findings = [f for f in report.findings if not (f.code == "file-skipped-folder" and f.file == adir.name)]
         skipped = [row for row in skipped if row["file"] != adir.name]
-    afiles = read_assessed(adir, _prefix(folder, adir), inputs, roster, assessors(rules), report) if adir else []
+    entries = scan_assessed(adir, _prefix(folder, adir)) if adir else []
+    reads, afiles = read_all(todo, entries, inputs, roster, assessors(rules), report, progress)
     areads = [col for af in afiles for col in af.columns]
     authors = [SELF] * len(reads) + [af.assessor for af in afiles for _ in af.columns]
 
     cells = _cells_frame(reads + areads)
     norm = normalise(cells["code"], cells["value"], rules) if len(cells) else _empty_norm()
     cells = pd.concat([cells, norm], axis=1)
-    cells["by"] = _objects((authors[k] for k in cells["order"]), len(cells))
+    cells["by"] = pd.Series(np.array(authors, dtype=object)[cells["order"].to_numpy()], dtype=object, copy=False)
     cells = _permitted(cells, inputs, report)
     filled = cells[cells["problem"] != "blank"]
     _report_rejections(filled[filled["problem"] != ""], inputs, report)
@@ -152,8 +154,10 @@ def _permitted(cells: pd.DataFrame, inputs, report: Report) -> pd.DataFrame:
     """The cells whose author may fill their input; a value for another's input is refused with a warning."""
     if not len(cells):
         return cells
-    filler = cells["code"].map(lambda c: inputs[c].filled_by)
-    allowed = np.fromiter((may_fill(b, f) for b, f in zip(cells["by"], filler)), dtype=bool, count=len(cells))
+    by, codes = cells["by"].tolist(), cells["code"].tolist()     # lists: iterating a column is slow
+    # A few authors times 90 inputs: each pair decided once.
+    pairs = {(b, c): may_fill(b, inputs[c].filled_by) for b, c in set(zip(by, codes))}
+    allowed = np.fromiter((pairs[bc] for bc in zip(by, codes)), dtype=bool, count=len(cells))
     refused = cells[~allowed & (cells["problem"] != "blank").to_numpy()]
     for rec in refused.itertuples(index=False):
         where = "单位自评表" if rec.by == SELF else f"{rec.by}的核定表"
@@ -346,11 +350,13 @@ def _cross_checks(values: pd.DataFrame, cells: pd.DataFrame, reads: list[_FileRe
                        expected="大于0的整数", note=f"{num}（{inputs[num].label}）÷ {den}（{inputs[den].label}）")
 
     # Where a unit's inputs sit, filled or not: the first file holding the row
-    # (worked out when a finding first needs it).
+    # (worked out when a finding first needs it). Only a unit's form counts: an
+    # assessor's wide sheet has rows for inputs it need not fill, so a unit whose
+    # own file could not be read is not told its inputs are missing there.
     row_at = None
     first_file = {}
     for r in reads:
-        if r.city and r.status == "read" and r.city not in first_file:
+        if r.city and r.status == "read" and not r.wide and r.city not in first_file:
             first_file[r.city] = (r.rel, r.sheet)
 
     def place(city, code):

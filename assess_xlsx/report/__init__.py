@@ -55,7 +55,7 @@ import pandas as pd
 from ..changes import snapshot
 from ..errors import WriteError
 from ..xlsx import _os_message, atomic_write, gc_paused
-from .audit import audit_sheet, explanation, files_sheet
+from .audit import audit_sheet, explanation, files_sheet, start_audit
 from .city import build_city
 from .detail import detail_sheet
 from .facts import PER_CITY_SHEETS, SHEETS, TRANSPOSE_AT, Facts, new_book, title_of
@@ -115,13 +115,15 @@ def _created(created: datetime | None) -> datetime:
 def _build_summary(result, path: str, created: datetime, changes, packed: pd.DataFrame) -> None:
     facts = Facts(result)
     book = new_book(path, created, title_of(facts.scheme))
+    # The audit's rows are the bulk of a national run: begun in workers now, while the other sheets are written.
+    audit_rows = start_audit(book, facts, facts.result.audit)
     ranking_sheet(book, facts)
     # Nothing changed: no sheet (说明 says so), rather than a page that says nothing.
     if changes is not None and not changes.empty:
         changes_sheet(book, facts, changes)
     primary_sheet(book, facts)
     detail_sheet(book, facts)
-    audit_sheet(book, facts, facts.result.audit, SHEETS["audit"])
+    audit_sheet(book, facts, facts.result.audit, SHEETS["audit"], job=audit_rows)
     review_sheet(book, facts.result)
     files_sheet(book, facts, None, SHEETS["files"])
     about_sheet(book, facts, changes)

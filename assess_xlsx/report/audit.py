@@ -4,12 +4,14 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 
 from ..findings import ERROR, INFO, WARNING
 from ..labels import FILE_STATUS_ZH, REJECTED, SCORED, SEVERITY_ZH, SIDE_ZH, STATUS_ZH
-from ..textfit import lines_height
-from ..xlsx import Book
+from ..textfit import lines_height, text_lines
+from ..xlsx import BODY_PT, Book
 from .facts import Facts, cell_key
 from .review import assessors_block
 
@@ -20,48 +22,87 @@ AUDIT_HEAD = ["编号", "指标", "依据与计算", "得分变化", "来源（�
 def explanation(rec) -> str:
     """The audit's one sentence for a reader: kind, the computation (which names
     its inputs), the result when the sentence does not say it, and any input the
-    sentence leaves out (a 情形说明)."""
-    text = f"{SIDE_ZH.get(rec.side, rec.side)}：{rec.sentence}"
-    if rec.result and rec.result not in rec.sentence:
-        text += f"；{rec.result}"
-    left = [part for part in str(rec.inputs or "").split("；")
-            if "＝" in part and part.split("＝", 1)[1] not in rec.sentence]
-    if left:
-        text += "（另填：" + "；".join(left) + "）"
+    sentence leaves out (a 情形说明). `rec`: an audit record."""
+    return explain(rec.side, rec.sentence, rec.result, rec.inputs)
+
+
+def explain(side: str, sentence: str, result: str, inputs: str) -> str:
+    text = f"{SIDE_ZH.get(side, side)}：{sentence}"
+    if result and result not in sentence:
+        text += f"；{result}"
+    if inputs and "＝" in inputs:
+        left = [part for part in str(inputs).split("；") if "＝" in part and part.split("＝", 1)[1] not in sentence]
+        if left:
+            text += "（另填：" + "；".join(left) + "）"
     return text
 
 
-def audit_sheet(book: Book, facts: Facts, audit: pd.DataFrame, name: str, with_unit: bool = True) -> None:
-    """One row per deduction or bonus, in few meaningful columns: the unit, the
-    indicator, one wrapped sentence with inputs and computation, the signed
-    change and the source cells. One A4 landscape page wide at 100 %."""
-    sh = book.sheet(name, repeat=(2, 2))
-    ws = sh.ws
+FIRST_ROW = 3                  # below the title, the banner and the header
+_SIGNED = {"deduct": -1, "major": -1, "bonus": 1, "extra": 1}
+_STYLES = ("top", "top_center", "wrap", "loss", "gain")     # every style of the audit's rows
+
+
+def _layout(facts: Facts, with_unit: bool) -> tuple[list[str], list[float]]:
     header = ([facts.unit_word] if with_unit else []) + AUDIT_HEAD
     widths = ([9] if with_unit else []) + [7, 20, 60 if with_unit else 66, 8, 30]
+    return header, widths
+
+
+def start_audit(book: Book, facts: Facts, audit: pd.DataFrame, with_unit: bool = True):
+    """A national run's ~180,000 audit rows begun in worker processes before the
+    other sheets are written (xlsx.Book.rows_in_workers), for audit_sheet to
+    attach; None for a short audit, which audit_sheet writes itself."""
+    _, widths = _layout(facts, with_unit)
+    produce = functools.partial(_audit_rows, facts, audit, with_unit, widths)
+    return book.rows_in_workers(FIRST_ROW, len(audit), produce, _STYLES if with_unit else _STYLES[1:])
+
+
+def _audit_rows(facts: Facts, audit: pd.DataFrame, with_unit: bool, widths: list[float], out, start: int,
+                stop: int) -> None:
+    """Audit records start..stop-1 as rows FIRST_ROW + start ... of `out` (a Sheet or a Body)."""
+    c0 = 1 if with_unit else 0
+    # Column by column into lists, then one call a row: the per-cell and per-record
+    # overheads cost more than the XML itself at this size.
+    w_label, w_text, w_source = widths[c0 + 1], widths[c0 + 2], widths[c0 + 4]
+    label_lines: dict[str, int] = {}
+    one_line = lines_height(1, BODY_PT)
+    part = audit.iloc[start:stop]
+    columns = [part[k].tolist() for k in ("city", "code", "side", "sentence", "result", "inputs", "amount", "sources")]
+    r = FIRST_ROW + start
+    for city, code, side, sentence, result, inputs, amount, sources in zip(*columns):
+        label = facts.labels.get(code, "")
+        if code not in label_lines:
+            label_lines[code] = text_lines(label, w_label, BODY_PT)
+        sentence = explain(side, sentence, result, inputs)
+        lines = max(label_lines[code], text_lines(sentence, w_text, BODY_PT), text_lines(sources, w_source, BODY_PT))
+        height = lines_height(lines, BODY_PT)
+        amount = int(amount) * _SIGNED.get(side, 1)
+        cells = [(0, "top", city)] if with_unit else []
+        cells += [(c0, "top_center", code), (c0 + 1, "wrap", label), (c0 + 2, "wrap", sentence),
+                  (c0 + 3, "loss" if amount < 0 else "gain", amount), (c0 + 4, "wrap", sources)]
+        out.row(r, height if height > one_line else None, cells)
+        r += 1
+
+
+def audit_sheet(book: Book, facts: Facts, audit: pd.DataFrame, name: str, with_unit: bool = True, job=None) -> None:
+    """One row per deduction or bonus, in few meaningful columns: the unit, the
+    indicator, one wrapped sentence with inputs and computation, the signed
+    change and the source cells. One A4 landscape page wide at 100 %.
+    `job`: the rows begun by start_audit, if it began them."""
+    sh = book.sheet(name, repeat=(2, 2))
+    ws = sh.ws
+    header, widths = _layout(facts, with_unit)
     sh.widths(widths)
     sh.text(0, 0, "扣分、加分依据", "title")
     sh.banner(1, "每一处扣分、加分一行：所填内容、按评分规则的计算过程和来源单元格；得分变化为负是扣分，为正是加分。"
             "可用表头的筛选按钮按单位或编号筛选。" if len(audit) else "没有任何扣分或加分。", len(header) - 1)
     sh.head(2, header)
     ws.freeze_panes(3, 2 if with_unit else 1)
-    r = 3
-    signed = {"deduct": -1, "major": -1, "bonus": 1, "extra": 1}
-    c0 = 1 if with_unit else 0
-    out = sh.body(r, len(audit))     # a national run's ~180,000 rows: streamed (xlsx.Body)
-    for rec in audit.itertuples(index=False):
-        label = facts.labels.get(rec.code, "")
-        sentence = explanation(rec)
-        out.fit_row(r, {c0 + 1: label, c0 + 2: sentence, c0 + 4: rec.sources})
-        if with_unit:
-            out.text(r, 0, rec.city, "top")
-        out.text(r, c0, rec.code, "top_center")
-        out.text(r, c0 + 1, label, "wrap")
-        out.text(r, c0 + 2, sentence, "wrap")
-        amount = int(rec.amount) * signed.get(rec.side, 1)
-        out.figure(r, c0 + 3, amount, "loss" if amount < 0 else "gain")
-        out.text(r, c0 + 4, rec.sources, "wrap")
-        r += 1
+    if job is not None:
+        sh.attach(job)
+    else:
+        _audit_rows(facts, audit, with_unit, widths, sh.body(FIRST_ROW, len(audit)), 0, len(audit))
+    r = FIRST_ROW + len(audit)
     ws.autofilter(2, 0, max(r - 1, 2), len(header) - 1)
 
 

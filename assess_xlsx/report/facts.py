@@ -11,7 +11,8 @@ from .. import __version__
 from ..labels import MISSING, PENDING
 from ..textfit import display_width
 from ..xlsx import GRADE_STYLES, Book, report_formats
-from .review import pending_reason
+from ..scoring import owed_by_unit
+from .review import _owed, pending_reason
 
 
 SHEETS = {
@@ -85,6 +86,7 @@ class Facts:
         self.files = self.all_files[~self.all_files["file"].isin(self.folders)]
         self.errors_by_unit = result.findings.errors_by_unit()
         self.findings_by_unit = result.findings.by_unit()
+        self.owed_by_unit = owed_by_unit(_owed(result))
         # Per unit: its files, inputs and problems, grouped once (thousands of units).
         self.files_by_unit: dict[str, list[str]] = {}
         self.counts_by_unit: dict[str, tuple[int, int]] = {}
@@ -99,7 +101,7 @@ class Facts:
         if status == MISSING:
             return "未收到填报表"
         if status == PENDING:
-            return pending_reason(self.result, unit)
+            return pending_reason(self.owed_by_unit.get(unit, []))
         found = self.errors_by_unit.get(unit, [])
         first = f"；首个：{found[0].where}" if found else ""
         return f"填报数据有 {len(found)} 处错误，未计分（详见“{SHEETS['files']}”表）{first}"

@@ -90,11 +90,10 @@ def assessors_block(sh: Sheet, r: int, result) -> int:
     return r
 
 
-def pending_reason(result, unit: str) -> str:
-    """Why a 待核定 unit is not ranked: which assessors owe how many of its inputs."""
-    owed = _owed(result)
-    mine = owed[owed["city"] == unit].groupby("assessor", sort=False).size()
-    who = "、".join(f"{a}{n}项" for a, n in mine.items())
+def pending_reason(owed: list[tuple[str, int]]) -> str:
+    """Why a 待核定 unit is not ranked: which assessors owe how many of its
+    inputs (`owed`: the unit's entry of scoring.owed_by_unit)."""
+    who = "、".join(f"{a}{n}项" for a, n in owed)
     return f"{STATUS_ZH['pending']}：{who}尚未核定，未计分、未排名（详见“提交情况”表）"
 
 

@@ -1,0 +1,142 @@
+"""Every workbook of a run read in the sandbox's workers: the units' own and the assessors'.
+
+`read_all(unit_jobs, assessed_entries, ...)` hands each file to a worker
+process that may die (sandbox.py: started once per run, a memory ceiling and
+a time limit each), the assessors' wide sheets first (the largest files:
+started early, they do not hold up the end of the run) and the units' files
+after them, all in one pool. The records and findings come back as a serial
+loop would make them: the units' files in name order, then the assessors'
+folder in name order. A file whose worker died, ran out of memory or time is
+a finding for it alone and is never read again in the calling process.
+
+One worker up to PARALLEL_MIN_FILES files (a second costs more to start than
+it saves), one per core above: calamine lets go of the GIL while it parses,
+but the zip inspection and the reading of rows around it are Python, which
+does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from ..findings import Report
+from ..roster import Roster
+from . import extract
+from .assessed import AssessedFile, read_assessed_file
+
+PARALLEL_MIN_FILES = 48    # up to this many files are read by one worker
+CHUNK_FILES = 16           # files a worker reads per round trip (~0.1 s of work)
+
+UNIT, ASSESSED = "unit", "assessed"
+
+# Set in each worker by _start_worker: what every file is read against.
+_inputs = None
+_roster = None
+_known: tuple[str, ...] = ()
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    from .sandbox import cores as sandbox_cores
+
+    return sandbox_cores()
+
+
+def use_pool(files: int) -> bool:
+    """Whether more than one worker reads (every file is read in a worker; see sandbox.py)."""
+    return files > PARALLEL_MIN_FILES and cores() > 1
+
+
+def workers_for(files: int) -> int:
+    """One worker for a small folder (starting a second costs more than it saves), one per core for a large one."""
+    return min(cores(), max(1, files // CHUNK_FILES)) if use_pool(files) else 1
+
+
+def _start_worker(inputs, roster, known) -> None:
+    global _inputs, _roster, _known
+    _inputs, _roster, _known = inputs, roster, known
+
+
+def _read_one(job: tuple[str, str, str]):
+    kind, path, name = job
+    report = Report()
+    if kind == ASSESSED:
+        read = read_assessed_file(Path(path), name, _inputs, _roster, _known, report)
+        for column in read.columns:
+            _share_layout(column, _layouts)
+    else:
+        read = extract._read_file(Path(path), name, _inputs, _roster, report)
+        _share_layout(read, _layouts)   # a chunk's pickle then holds each layout once
+    return read, report.findings
+
+
+# Worker and caller each keep one tuple per layout seen: sheets made from one
+# template give every file the same codes and cells, in the same order.
+_layouts: dict = {}
+
+
+def _share_layout(read, layouts: dict) -> None:
+    """The codes and cell names of a file ('3.3.8a', 'G40' ...) as one shared
+    tuple per distinct list, not a list of strings per file: with thousands
+    of files these are most of the objects kept, and of the bytes sent back."""
+    codes, cells = tuple(read.codes), tuple(read.cells)
+    read.codes = layouts.setdefault(codes, codes)
+    read.cells = layouts.setdefault(cells, cells)
+
+
+def read_all(unit_jobs: list[tuple[str, str]], assessed_entries: list[tuple[str, str, str | None]], inputs,
+             roster: Roster, known: tuple[str, ...], report: Report, progress=None) -> tuple[list, list[AssessedFile]]:
+    """Read the units' (path, name) jobs and the assessed folder's (path, name,
+    why passed over) entries; findings go to `report` in the serial order.
+    -> (the units' `_FileRead` records, the assessors' `AssessedFile`s), each in order.
+
+    `progress(done, total)` is called as each file is read (a progress bar)."""
+    from .sandbox import Sandbox
+
+    jobs = [(ASSESSED, path, rel) for path, rel, why in assessed_entries if not why]
+    jobs += [(UNIT, path, name) for path, name in unit_jobs]
+    layouts: dict = {}
+    with Sandbox(_read_one, init=_start_worker, initargs=(inputs, roster, known),
+                 workers=workers_for(len(jobs))) as box:
+        outcomes = dict(zip(((kind, path) for kind, path, _ in jobs), box.map(jobs, progress)))
+
+    reads: list = []
+    for path, name in unit_jobs:
+        outcome = outcomes[(UNIT, path)]
+        if outcome.ok:
+            read, findings = outcome.value
+            _share_layout(read, layouts)
+            reads.append(read)
+            report.extend(findings)
+        else:
+            reads.append(extract._failed_read(Path(path), name, outcome.reason, outcome.detail, roster, report))
+    afiles: list[AssessedFile] = []
+    for path, rel, why in assessed_entries:
+        if why:
+            report.add(why, file=rel)
+            afiles.append(AssessedFile(rel=rel, status="skipped"))
+            continue
+        outcome = outcomes[(ASSESSED, path)]
+        if outcome.ok:
+            read, findings = outcome.value
+            for column in read.columns:
+                _share_layout(column, layouts)
+            afiles.append(read)
+            report.extend(findings)
+        else:
+            afiles.append(_failed_assessed(Path(path), rel, outcome.reason, outcome.detail, report))
+    return reads, afiles
+
+
+def _failed_assessed(path: Path, rel: str, reason: str, detail: str, report: Report) -> AssessedFile:
+    """An assessor's file whose worker died, ran out of memory or time: a finding, hashed only."""
+    code, expected = extract.failure_code(reason)
+    report.add(code, file=rel, note=detail, expected=expected)
+    out = AssessedFile(rel=rel, status="unreadable")
+    try:
+        with open(path, "rb") as fh:
+            out.sha256 = hashlib.sha256(fh.read()).hexdigest()
+    except OSError:
+        pass
+    return out

@@ -1,0 +1,63 @@
+"""Line counting for row heights: the fast path gives what filling a line
+character by character gives.
+
+textfit._count_lines places a run of double-width (CJK) characters by
+arithmetic; here every text is also wrapped the plain way, one token at a time
+(a word of Latin letters and digits never broken, a space run, any other
+single character), and the two counts must agree.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from assess_xlsx import textfit as T
+
+_TOKEN = re.compile(rf"[{T._WORD}]+|\s+|.", re.S)
+
+
+def _reference(s: str, capacity: float) -> int:
+    total = 0
+    for paragraph in s.split("\n"):
+        lines, used = 1, 0.0
+        for token in _TOKEN.findall(paragraph):
+            w = T.display_width(token)
+            if used + w <= capacity:
+                used += w
+            elif token.isspace():
+                used = capacity
+            elif w > capacity:
+                extra = used + w
+                lines += int(extra // capacity)
+                used = extra % capacity
+            else:
+                lines += 1
+                used = w
+        total += lines
+    return total
+
+
+ALPHABET = list("政务公开考核扣分每件未上报") + list("abc12.5%×−（）") + [" ", "“", "”", "、", "，", "\n", "①", "—"]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_runs_counted_by_arithmetic_match_the_plain_fill(seed):
+    rng = random.Random(seed)
+    for _ in range(5000):
+        s = "".join(rng.choice(ALPHABET) for _ in range(rng.randint(1, 120)))
+        capacity = rng.choice([2, 3, 5, 7.5, 11, 20.3, 62.5, 100])
+        assert T._count_lines(s, capacity) == _reference(s, capacity), (s, capacity)
+
+
+def test_known_counts():
+    # Column 60 at 10 pt holds 62 half-width units: 31 CJK characters a line.
+    assert T.text_lines("扣" * 31, 60) == 1
+    assert T.text_lines("扣" * 32, 60) == 2
+    assert T.text_lines("扣" * 62, 60) == 2
+    assert T.text_lines("扣" * 63, 60) == 3
+    assert T.text_lines("扣" * 30 + "12345", 60) == 2       # the number is not broken
+    assert T.text_lines("一\n二", 60) == 2
+    assert T.text_lines("", 60) == 1 and T.text_lines(None, 60) == 1
