@@ -3,10 +3,12 @@ into the package, text never a formula, the same bytes twice (issue 17)."""
 
 from __future__ import annotations
 
+import random
 import re
 import shutil
 import subprocess
 import zipfile
+import zlib
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import pandas as pd
 import pytest
 from python_calamine import CalamineWorkbook
 
-from assess_xlsx import xlsx
+from assess_xlsx import xlsx, xlsxbody
 from assess_xlsx.report import write_workbook
 from assess_xlsx.roster import DEFAULT_ROSTER
 from assess_xlsx.run import score_folder
@@ -201,17 +203,31 @@ def _write_rows(path, how: str, total: int = 5000):
 
 
 @pytest.mark.parametrize("total", [5000, 2001])
-def test_rows_made_in_workers_are_the_bytes_made_here(tmp_path, total):
+def test_rows_made_in_workers_are_the_rows_made_here(tmp_path, monkeypatch, total):
+    """Workers, a Body here, xlsxwriter: part for part the same XML; and the same
+    bytes whether the runs are made in forked workers or (no fork) here."""
     sheet = _write_rows(tmp_path / "sheet.xlsx", "sheet", total)
     body = _write_rows(tmp_path / "body.xlsx", "body", total)
     workers = _write_rows(tmp_path / "workers.xlsx", "workers", total)
-    assert workers.read_bytes() == body.read_bytes()
-    with zipfile.ZipFile(sheet) as s, zipfile.ZipFile(workers) as w:
-        assert s.namelist() == w.namelist()
-        for name in s.namelist():
-            assert s.read(name) == w.read(name), name
+    monkeypatch.setattr(xlsxbody, "_fork_context", lambda: None)
+    here = _write_rows(tmp_path / "here.xlsx", "workers", total)
+    assert here.read_bytes() == workers.read_bytes()
+    for other in (sheet, body):
+        with zipfile.ZipFile(other) as s, zipfile.ZipFile(workers) as w:
+            assert s.namelist() == w.namelist()
+            assert w.testzip() is None
+            for name in s.namelist():
+                assert s.read(name) == w.read(name), name
     grid = CalamineWorkbook.from_path(str(workers)).get_sheet_by_name("依据").to_python()
     assert len(grid) == total + 1 and grid[1][0] == HOSTILE[0] and grid[total][1].startswith(f"{(total - 1) % 300}：")
+    assert openpyxl.load_workbook(workers)["依据"].max_row == total + 1
+
+
+def test_crc32_combine():
+    rng = random.Random(7)
+    for _ in range(200):
+        a, b = rng.randbytes(rng.randint(0, 3000)), rng.randbytes(rng.randint(0, 3000))
+        assert xlsxbody.crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
 
 
 def test_a_worker_that_fails_fails_the_write(tmp_path, monkeypatch):
