@@ -314,3 +314,17 @@ def test_a_unit_whose_own_file_is_unreadable_is_not_told_its_inputs_are_missing_
     assert mine == [("太原市.xlsx", "", "file-truncated")]
     assert sub.rejected == ["太原市"]
     assert not [f for f in sub.report if f.file.startswith("核定/")]
+
+
+def test_a_formula_never_calculated_on_a_wide_sheet_is_named_by_its_cell(scheme, inbox, tmp_path):
+    """openpyxl saves a formula without its value: the cell is refused by name, its
+    unit owed that input; the blank cells around it are nothing (not values, not missing)."""
+    form = write_assessor_sheet(scheme, tmp_path / "form.xlsx", "省自然资源厅")
+    values = {u: {"3.3.12a": city_values(u)["3.3.12a"]} for u in UNITS}
+    values["长治市"]["3.3.12a"] = "=2+3"
+    fill_assessor_sheet(form, inbox / "核定" / "省自然资源厅.xlsx", values)
+    sub = read_submissions(inbox, scheme)
+    found = [(f.file, f.cell, f.code) for f in sub.report if f.file == "核定/省自然资源厅.xlsx"]
+    assert found == [("核定/省自然资源厅.xlsx", "G5", "value-formula-uncached")]
+    assert sub.rejected == ["长治市"]          # an error on its value: not scored
+    assert set(sub.values.loc[sub.values["code"] == "3.3.12a", "city"]) == set(UNITS) - {"长治市"}

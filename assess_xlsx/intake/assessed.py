@@ -124,14 +124,21 @@ def read_assessed_file(path: Path, rel: str, inputs, roster: Roster, known, repo
             continue
         r1 = r + 1
         for unit, c in columns.items():
-            cell = f"{letters[c]}{r1}"
             value = row[c] if c < len(row) else ""
+            if _blank(value) and not (uncached or error_cells):
+                # Nothing to judge: a blank cell of a wide sheet is neither a value nor
+                # missing (what is owed is worked out from the values given; a unit's
+                # own inputs are missing only on its own form). Most of 考核办's sheet.
+                continue
+            cell = f"{letters[c]}{r1}"
             read = reads[unit]
             if cell in uncached or cell in error_cells:
                 kind = "value-formula-uncached" if cell in uncached else "value-error"
                 report.add(kind, file=rel, sheet=sheet, cell=cell, value=(uncached.get(cell) or error_cells[cell]),
                            expected=expected_text(inputs[code]), city=unit, input=code)
                 read.uncached.append(code)
+                continue
+            if _blank(value):
                 continue
             read.codes.append(code)
             read.values.append(value)
