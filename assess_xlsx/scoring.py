@@ -28,7 +28,7 @@ from .roster import Roster
 from .rules.inputs import display
 from .rules.model import ItemRule, Part, RowRule, RuleBook
 from .rules.parts import _capped, kind_of
-from .textcol import _join, _s, _short
+from .textcol import _join, _s, _shared, _short
 
 RANKINGS = {
     # Equal totals share a rank; "competition" skips after a tie (1, 2, 2, 4:
@@ -371,7 +371,7 @@ def _audit_row(rule: RowRule | ItemRule, side: str, parts: tuple[Part, ...], amo
     elif stated_cap is not None:
         cap_label = "加分上限"
     cap_text = f"{cap_label} {_short([limit])[0]} 分" if limit is not None else ""
-    cap_col = _s(np.full(len(at), cap_text))
+    cap_col = np.full(len(at), cap_text, dtype=object)     # one string shared, not one a unit
     amt = _short(final[at])
     several = (np.sum([a[at] != 0 for a in amounts], axis=0) > 1) if amounts else np.zeros(len(at), bool)
     total_word = f"合计{side_verb(side)} "
@@ -396,13 +396,13 @@ def _audit_row(rule: RowRule | ItemRule, side: str, parts: tuple[Part, ...], amo
         "code": rule.code,
         "kind": "row" if isinstance(rule, RowRule) else "item",
         "side": side,
-        "inputs": inputs_text,
-        "parts": parts_text,
+        "inputs": _shared(inputs_text),
+        "parts": _shared(parts_text),
         "cap": cap_col,
         "cap_bit": bit,
         "amount": final[at].astype("int64"),
-        "result": result,
-        "sentence": sentence,
+        "result": _shared(result),
+        "sentence": _shared(sentence),
         "sources": sources,
     }, columns=AUDIT_COLUMNS)
 
