@@ -106,6 +106,7 @@ class Body:
         self._buf: list[str] = []
         self._short: dict[str, str] = {}
         self._row_attrs: dict[int, str] = {}     # the next row's <row ...> from fit_row
+        self._heights: dict = {}                  # height -> the <row> attributes after r="…"
         self._row = first_row - 1      # the row open, 0-based
         self._col = -1
         self._rows = 0
@@ -156,7 +157,11 @@ class Body:
             if len(s) > MAX_CELL_TEXT:
                 s = s[: MAX_CELL_TEXT - 40] + "…（超长，已截断 / truncated）"
             tail = f' t="inlineStr">{_inline_text(s)}</c>'
-            if len(s) <= 40 and len(self._short) < 50_000:
+            if len(s) <= 1000:
+                # Names, codes, labels and the audit's few thousand distinct sentences
+                # recur thousands of times; unique texts (sources) pass through. Bounded.
+                if len(self._short) >= 50_000:
+                    self._short.clear()
                 self._short[s] = tail
         return tail
 
@@ -214,6 +219,14 @@ class Body:
         self._row_attrs[row] = self._row_open(row, self.sheet.fit_height(cells, span, indent), options or {})
 
     def _row_open(self, row: int, height: float | None, options: dict) -> str:
+        if not options:          # Body.row's rows: a few distinct heights, each worked out once
+            rest = self._heights.get(height)
+            if rest is None:
+                rest = self._heights[height] = self._row_attrs_for(row, height, options)[len(f'<row r="{row + 1}"'):]
+            return f'<row r="{row + 1}"{rest}'
+        return self._row_attrs_for(row, height, options)
+
+    def _row_attrs_for(self, row: int, height: float | None, options: dict) -> str:
         ws = self.ws
         pixels = ws.default_row_height if height is None else int(height * 4.0 / 3.0 + 0.5)
         hidden, level, collapsed = options.get("hidden", False), min(max(options.get("level", 0), 0), 7), options.get("collapsed", False)

@@ -65,6 +65,7 @@ def _audit_rows(facts: Facts, audit: pd.DataFrame, with_unit: bool, widths: list
     # overheads cost more than the XML itself at this size.
     w_label, w_text, w_source = widths[c0 + 1], widths[c0 + 2], widths[c0 + 4]
     label_lines: dict[str, int] = {}
+    explained: dict[tuple, str] = {}
     one_line = lines_height(1, BODY_PT)
     part = audit.iloc[start:stop]
     columns = [part[k].tolist() for k in ("city", "code", "side", "sentence", "result", "inputs", "amount", "sources")]
@@ -73,7 +74,11 @@ def _audit_rows(facts: Facts, audit: pd.DataFrame, with_unit: bool, widths: list
         label = facts.labels.get(code, "")
         if code not in label_lines:
             label_lines[code] = text_lines(label, w_label, BODY_PT)
-        sentence = explain(side, sentence, result, inputs)
+        key = (side, sentence, result, inputs)     # a few thousand distinct among ~180,000
+        said = explained.get(key)
+        if said is None:
+            said = explained[key] = explain(side, sentence, result, inputs)
+        sentence = said
         lines = max(label_lines[code], text_lines(sentence, w_text, BODY_PT), text_lines(sources, w_source, BODY_PT))
         height = lines_height(lines, BODY_PT)
         amount = int(amount) * _SIGNED.get(side, 1)
