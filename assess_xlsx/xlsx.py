@@ -58,6 +58,12 @@ PT_PER_UNIT, PT_PER_COLUMN = 5.55, 3.9    # as measured in LibreOffice's PDF (Ex
 GRADE_STYLES = (("#C6EFCE", "#006100"), ("#DDEBF7", "#1F4E78"), ("#FFEB9C", "#7F6000"), ("#FFC7CE", "#9C0006"))
 
 
+def fitted_height(height: float) -> float | None:
+    """The height (points) a row of wrapped text is given; None for one line, which
+    keeps the default height, so an unwrapped sheet looks as before."""
+    return height if height > lines_height(1, BODY_PT) else None
+
+
 def printed_width(widths) -> float:
     """Points the columns take on paper at 100 %."""
     return sum(PT_PER_UNIT * w + PT_PER_COLUMN for w in widths)
@@ -404,10 +410,6 @@ class Sheet:
             else:
                 self.figure(row, col, value, style)
 
-    def wrap_width(self, col: int) -> float:
-        """The width (Excel units) a wrapped text has in `col`, as fit_height counts it."""
-        return self.col_width.get(col, 8.43)
-
     def fit_height(self, cells: dict[int, object], span: dict[int, int] | None = None,
                    indent: dict[int, float] | None = None) -> float | None:
         """The height (points) fit_row gives a row, None for the default."""
@@ -416,9 +418,7 @@ class Sheet:
             last = (span or {}).get(c, c)
             width = sum(self.col_width.get(k, 8.43) for k in range(c, last + 1)) - (indent or {}).get(c, 0)
             pairs.append((text, width))
-        height = row_height(pairs, BODY_PT)
-        # One line keeps the default height, so an unwrapped sheet looks as before.
-        return height if height > lines_height(1, BODY_PT) else None
+        return fitted_height(row_height(pairs, BODY_PT))
 
     def body(self, first_row: int, rows: int) -> "Sheet | Body":
         """Where the sheet's bulk rows go, from `first_row` to its end: this sheet

@@ -429,7 +429,8 @@ def _splice(path: str, bodies: list) -> None:
                     extra = int.from_bytes(local[26:28], "little") + int.from_bytes(local[28:30], "little")
                     out.write(local + raw.read(extra))
                     _copy(raw, out, info.compress_size)
-                    central.append((info, name, offset, info.CRC, info.compress_size, info.file_size))
+                    central.append(_central(info, name, offset, info.extract_version, info.flag_bits, info.compress_type,
+                                            info.CRC, info.compress_size, info.file_size, info.extra))
                     offset += 30 + extra + info.compress_size
                     continue
                 xml = src.read(info)     # the sheet without its body: small
@@ -449,23 +450,15 @@ def _splice(path: str, bodies: list) -> None:
                 if max(size, csize, offset + csize) >= 0xFFFFFFFF:
                     raise WriteError("结果工作簿的一张表超过 4 GB，无法写入 / a sheet of the workbook is over 4 GB")
                 flags = info.flag_bits & 0x800
-                out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, flags, zipfile.ZIP_DEFLATED, *_dos(info.date_time),
-                                      crc, csize, size, len(name), 0) + name)
+                out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, max(info.extract_version, 20), flags, zipfile.ZIP_DEFLATED,
+                                      *_dos(info.date_time), crc, csize, size, len(name), 0) + name)
                 out.write(head_z)
                 body.copy_to(out)
                 out.write(tail_z)
-                central.append((info, name, offset, crc, csize, size))
+                central.append(_central(info, name, offset, max(info.extract_version, 20), flags, zipfile.ZIP_DEFLATED,
+                                        crc, csize, size, b""))
                 offset += 30 + len(name) + csize
-            directory = b"".join(
-                struct.pack("<IBBBBHHHHIIIHHHHHII", 0x02014B50, info.create_version, info.create_system,
-                            max(info.extract_version, 20) if by_part.get(info.filename) else info.extract_version,
-                            info.reserved, info.flag_bits & 0x800 if by_part.get(info.filename) else info.flag_bits,
-                            zipfile.ZIP_DEFLATED if by_part.get(info.filename) else info.compress_type,
-                            *_dos(info.date_time), crc, csize, size, len(name),
-                            0 if by_part.get(info.filename) else len(info.extra), len(info.comment), 0,
-                            info.internal_attr, info.external_attr, at)
-                + name + (b"" if by_part.get(info.filename) else info.extra) + info.comment
-                for info, name, at, crc, csize, size in central)
+            directory = b"".join(central)
             if offset + len(directory) >= 0xFFFFFFFF or len(central) >= 0xFFFF:
                 raise WriteError("结果工作簿超过 4 GB，无法写入 / the workbook is over 4 GB")
             out.write(directory)
@@ -474,6 +467,15 @@ def _splice(path: str, bodies: list) -> None:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _central(info: zipfile.ZipInfo, name: bytes, at: int, version: int, flags: int, method: int, crc: int,
+             csize: int, size: int, extra: bytes) -> bytes:
+    """An entry's central directory record: the source's own fields, with what the splice changed."""
+    return (struct.pack("<IBBBBHHHHIIIHHHHHII", 0x02014B50, info.create_version, info.create_system, version,
+                        info.reserved, flags, method, *_dos(info.date_time), crc, csize, size, len(name), len(extra),
+                        len(info.comment), 0, info.internal_attr, info.external_attr, at)
+            + name + extra + info.comment)
 
 
 def _copy(src, dst, n: int) -> None:

@@ -133,7 +133,11 @@ def unit_values(rng: random.Random, rules) -> dict[str, object]:
                     values[num], values[den] = values[num] * factor, values[den] * factor
     prev = rng.randint(1, 300)
     values["10.2a"], values["10.2b"] = prev, max(1, prev + rng.randint(-30, 10))
-    # As people type: "4%" for a percent, "3件" for a count.
+    return as_typed(rng, rules, values)
+
+
+def as_typed(rng: random.Random, rules, values: dict[str, object]) -> dict[str, object]:
+    """As people type: "4%" for a percent now and then, "3件" for a count."""
     for code, spec in rules.inputs.items():
         v = values[code]
         if spec.percent and isinstance(v, (int, float)) and rng.random() < 0.3:
@@ -197,13 +201,7 @@ def heavy_values(rng: random.Random, rules, capital: bool) -> dict[str, object]:
     for spec in rules.inputs.values():     # a reason wherever an amount is claimed
         if spec.required_if_positive and values.get(spec.required_if_positive):
             values[spec.code] = f"经领导小组研究，{spec.owner}按{values[spec.required_if_positive]}分计（会议纪要第{rng.randint(1, 30)}期）"
-    for code, spec in rules.inputs.items():
-        v = values[code]
-        if spec.percent and isinstance(v, (int, float)) and rng.random() < 0.3:
-            values[code] = f"{v}%"
-        elif spec.kind == "count" and spec.unit and isinstance(v, int) and v and rng.random() < 0.1:
-            values[code] = f"{v}{spec.unit}"
-    return values
+    return as_typed(rng, rules, values)
 
 
 # --------------------------------------------------------------------------- the template, cut up

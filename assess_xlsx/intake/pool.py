@@ -17,7 +17,6 @@ does not.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from ..findings import Report
@@ -94,16 +93,16 @@ def read_all(unit_jobs: list[tuple[str, str]], assessed_entries: list[tuple[str,
     `progress(done, total)` is called as each file is read (a progress bar)."""
     from .sandbox import Sandbox
 
-    jobs = [(ASSESSED, path, rel) for path, rel, why in assessed_entries if not why]
-    jobs += [(UNIT, path, name) for path, name in unit_jobs]
+    to_read = [(path, rel) for path, rel, why in assessed_entries if not why]
+    jobs = [(ASSESSED, path, rel) for path, rel in to_read] + [(UNIT, path, name) for path, name in unit_jobs]
     layouts: dict = {}
     with Sandbox(_read_one, init=_start_worker, initargs=(inputs, roster, known),
                  workers=workers_for(len(jobs))) as box:
-        outcomes = dict(zip(((kind, path) for kind, path, _ in jobs), box.map(jobs, progress)))
+        outcomes = box.map(jobs, progress)
+    assessed_outcomes = iter(outcomes[:len(to_read)])
 
     reads: list = []
-    for path, name in unit_jobs:
-        outcome = outcomes[(UNIT, path)]
+    for (path, name), outcome in zip(unit_jobs, outcomes[len(to_read):]):
         if outcome.ok:
             read, findings = outcome.value
             _share_layout(read, layouts)
@@ -117,7 +116,7 @@ def read_all(unit_jobs: list[tuple[str, str]], assessed_entries: list[tuple[str,
             report.add(why, file=rel)
             afiles.append(AssessedFile(rel=rel, status="skipped"))
             continue
-        outcome = outcomes[(ASSESSED, path)]
+        outcome = next(assessed_outcomes)
         if outcome.ok:
             read, findings = outcome.value
             for column in read.columns:
@@ -135,8 +134,8 @@ def _failed_assessed(path: Path, rel: str, reason: str, detail: str, report: Rep
     report.add(code, file=rel, note=detail, expected=expected)
     out = AssessedFile(rel=rel, status="unreadable")
     try:
-        with open(path, "rb") as fh:
-            out.sha256 = hashlib.sha256(fh.read()).hexdigest()
+        with open(path, "rb") as fh:          # hashed only, never parsed
+            out.sha256 = extract._sha256_stream(fh)
     except OSError:
         pass
     return out

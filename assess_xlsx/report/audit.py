@@ -11,7 +11,7 @@ import pandas as pd
 from ..findings import ERROR, INFO, WARNING
 from ..labels import FILE_STATUS_ZH, REJECTED, SCORED, SEVERITY_ZH, SIDE_ZH, STATUS_ZH
 from ..textfit import lines_height, text_lines
-from ..xlsx import BODY_PT, Book
+from ..xlsx import BODY_PT, Book, fitted_height
 from .facts import Facts, cell_key
 from .review import assessors_block
 
@@ -66,7 +66,6 @@ def _audit_rows(facts: Facts, audit: pd.DataFrame, with_unit: bool, widths: list
     w_label, w_text, w_source = widths[c0 + 1], widths[c0 + 2], widths[c0 + 4]
     label_lines: dict[str, int] = {}
     explained: dict[tuple, str] = {}
-    one_line = lines_height(1, BODY_PT)
     part = audit.iloc[start:stop]
     columns = [part[k].tolist() for k in ("city", "code", "side", "sentence", "result", "inputs", "amount", "sources")]
     r = FIRST_ROW + start
@@ -80,12 +79,11 @@ def _audit_rows(facts: Facts, audit: pd.DataFrame, with_unit: bool, widths: list
             said = explained[key] = explain(side, sentence, result, inputs)
         sentence = said
         lines = max(label_lines[code], text_lines(sentence, w_text, BODY_PT), text_lines(sources, w_source, BODY_PT))
-        height = lines_height(lines, BODY_PT)
         amount = int(amount) * _SIGNED.get(side, 1)
         cells = [(0, "top", city)] if with_unit else []
         cells += [(c0, "top_center", code), (c0 + 1, "wrap", label), (c0 + 2, "wrap", sentence),
                   (c0 + 3, "loss" if amount < 0 else "gain", amount), (c0 + 4, "wrap", sources)]
-        out.row(r, height if height > one_line else None, cells)
+        out.row(r, fitted_height(lines_height(lines, BODY_PT)), cells)
         r += 1
 
 
