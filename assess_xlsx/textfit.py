@@ -50,8 +50,12 @@ def text_lines(text, width: float, font_size: float = 10) -> int:
         return 1
     # Capacity in half-width units (a CJK character is two) for this font size.
     capacity = max((7 * width + 5 - CELL_PADDING_PX) / (font_size * PX_PER_PT / 2), 2)
-    if 2 * len(s) <= capacity and "\n" not in s:
-        return 1                 # even all double-width, it fits on one line
+    if "\n" not in s and (2 * len(s) <= capacity or len(s) + (len(s.encode("utf-8")) - len(s)) / 2 <= capacity):
+        # It fits on one line: even all double-width, or by a bound on its width
+        # (a character of k UTF-8 bytes counted 1 + (k - 1) / 2 columns: 1 for
+        # ASCII, 2 for CJK, never less than it takes). "河通县.xlsx 填报表!G7" and
+        # the like: most of a national run's 180,000 source cells.
+        return 1
     key = (s, capacity)
     lines = _LINES.get(key)
     if lines is None:

@@ -45,7 +45,8 @@ DEFAULT_FONT = {"font_name": "Arial", "font_size": 10}
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
                     "default_format_properties": DEFAULT_FONT}
 PAPER_A4 = 9
-BULK_ROWS = 2000          # a sheet body longer than this is streamed as our own XML (Body)
+STREAM_ROWS = 200         # a sheet body this long or longer is streamed as our own XML (Body)
+BULK_ROWS = 2000          # ... and this long or longer made in worker processes (RowsJob)
 BODY_PT = 10              # printed at 100 %: nothing on paper smaller than this
 # Printable width in column units at 100 % (A4, 0.4" side margins). A unit is the
 # default font's digit: Arial 10 (DEFAULT_FONT) is 7 px in Excel and about as wide
@@ -315,16 +316,18 @@ class Book:
         ws.set_footer("&C第 &P 页，共 &N 页")
         return Sheet(self, ws)
 
-    def rows_in_workers(self, first_row: int, total: int, produce, styles) -> RowsJob | None:
+    def rows_in_workers(self, first_row: int, total: int | None, produce, styles, workers: int = 2) -> RowsJob | None:
         """Start making a long body's rows in worker processes now (xlsxbody.RowsJob),
         to be attached to its sheet later (Sheet.attach); None for a short body,
         which the caller writes into its sheet itself. The styles take their
-        indexes now either way, so that both give the same styles.xml."""
+        indexes now either way, so that both give the same styles.xml (None: no
+        format). `total` None: a long body whose rows only the worker counts."""
         for name in styles:
-            self.fmt[name]._get_xf_index()
-        if total < BULK_ROWS or not self.constant_memory:
+            if name is not None:
+                self.fmt[name]._get_xf_index()
+        if not self.constant_memory or (total is not None and total < BULK_ROWS):
             return None
-        job = RowsJob(self.fmt, first_row, total, produce, styles)
+        job = RowsJob(self.fmt, first_row, total, produce, styles, workers=workers)
         self.jobs.append(job)
         return job
 
@@ -423,7 +426,7 @@ class Sheet:
     def body(self, first_row: int, rows: int) -> "Sheet | Body":
         """Where the sheet's bulk rows go, from `first_row` to its end: this sheet
         itself for a short body, else a streamed Body with the same calls."""
-        if rows < BULK_ROWS or not self.book.constant_memory:
+        if rows < STREAM_ROWS or not self.book.constant_memory:
             return self
         body = Body(self, first_row)
         self.book.bodies.append(body)

@@ -105,6 +105,7 @@ class Body:
         self._fh = tempfile.TemporaryFile(prefix="assess-body-")
         self._buf: list[str] = []
         self._short: dict[str, str] = {}
+        self._figures: dict[int, str] = {}       # hundredths -> the cell's tail
         self._row_attrs: dict[int, str] = {}     # the next row's <row ...> from fit_row
         self._heights: dict = {}                  # height -> the <row> attributes after r="…"
         self._row = first_row - 1      # the row open, 0-based
@@ -175,15 +176,24 @@ class Body:
             if self._rows % FLUSH_ROWS == 0:
                 self._flush()
         self._row_attrs.pop(row, None)
-        r1, letters, xf = row + 1, self._letters, self._xf
-        parts = [self._row_open(row, height, {})]
+        r1, letters, xf, short, figures = row + 1, self._letters, self._xf, self._short, self._figures
+        rest = self._heights.get(height)
+        parts = [f'<row r="{r1}"{rest}' if rest is not None else self._row_open(row, height, {})]
         last = -1
         for col, style, value in cells:
             if col <= last:
                 raise WriteError(f"internal error: cell {xl_rowcol_to_cell(row, col)} streamed out of order")
             last = col
-            if isinstance(value, str) or value is None:
-                tail = self._text_tail(value or "", style)
+            if value.__class__ is int:       # a figure: a few hundred distinct among a million
+                tail = figures.get(value)
+                if tail is None:
+                    if len(figures) >= 50_000:
+                        figures.clear()
+                    tail = figures[value] = f"><v>{value / 100:.16G}</v></c>"
+            elif value.__class__ is str or isinstance(value, str):
+                tail = short.get(value) or self._text_tail(value, style)
+            elif value is None:
+                tail = self._text_tail("", style)
             elif value is pd.NA or value != value:
                 tail = "/>"
             else:
@@ -343,18 +353,20 @@ class RowsJob:
     use, resolved now, in this order. Without fork, made here at once. Attached
     to its sheet with Sheet.attach; Book.close waits for it."""
 
-    def __init__(self, formats: dict, first_row: int, total: int, produce, styles, workers: int = 2):
+    def __init__(self, formats: dict, first_row: int, total: int | None, produce, styles, workers: int = 2):
         resolved = _Styles(formats)
         prepared = {name: resolved[name] for name in styles}
         self.first_row, self.total, self.ws = first_row, total, None
         ctx = _fork_context()
         # The runs depend on the rows only (not on whether fork is there): the
-        # same deflated pieces, so the same bytes, on every platform.
-        runs = max(1, min(workers, total // 1000 or 1))
-        step = -(-total // runs) if total else 1
+        # same deflated pieces, so the same bytes, on every platform. A body
+        # whose length only its worker learns (total None) is one run,
+        # produce(part, 0, None).
+        runs = 1 if total is None else max(1, min(workers, total // 1000 or 1))
+        step = 1 if total is None else -(-total // runs) if total else 1
         self._parts: list[tuple[_Part, object, object]] = []
-        for start in range(0, max(total, 1), step):
-            stop = min(start + step, total)
+        for start in range(0, 1 if total is None else max(total, 1), step):
+            stop = None if total is None else min(start + step, total)
             part = _Part(prepared, first_row + start)
             if ctx is None:
                 produce(part, start, stop)

@@ -141,9 +141,11 @@ def test_rows_out_of_order_refused(tmp_path):
 
 
 def test_ranking_workbook_streamed_reads_the_same(scheme, tmp_path, monkeypatch):
-    """Every sheet of the real workbook, streamed (BULK_ROWS 0) or not: the same cells."""
+    """Every sheet of the real workbook, streamed (STREAM_ROWS and BULK_ROWS 0) or not: the same cells."""
     samples_result = score_folder(SAMPLES, scheme, DEFAULT_ROSTER)
+    monkeypatch.setattr(xlsx, "STREAM_ROWS", 10**9)
     plain = write_workbook(samples_result, tmp_path / "plain.xlsx", created=CREATED)
+    monkeypatch.setattr(xlsx, "STREAM_ROWS", 0)
     monkeypatch.setattr(xlsx, "BULK_ROWS", 0)
     streamed = write_workbook(samples_result, tmp_path / "streamed.xlsx", created=CREATED)
     a, b = openpyxl.load_workbook(plain), openpyxl.load_workbook(streamed)

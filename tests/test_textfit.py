@@ -61,3 +61,21 @@ def test_known_counts():
     assert T.text_lines("扣" * 30 + "12345", 60) == 2       # the number is not broken
     assert T.text_lines("一\n二", 60) == 2
     assert T.text_lines("", 60) == 1 and T.text_lines(None, 60) == 1
+
+
+SOURCES = list("河通县清荷市填报表核定考核办") + list("abcxlsGD0123456789./!_-") + [" ", "；", "é", "−", "😀", "\t"]
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_one_line_shortcut_only_for_texts_that_fit(seed):
+    # text_lines answers 1 without filling when a bound on the width fits:
+    # it must never say 1 where filling the line says more.
+    rng = random.Random(seed)
+    for _ in range(5000):
+        s = "".join(rng.choice(SOURCES) for _ in range(rng.randint(1, 60)))
+        width = rng.choice([9, 20, 30, 60])
+        capacity = max((7 * width + 5 - T.CELL_PADDING_PX) / (10 * T.PX_PER_PT / 2), 2)
+        assert T.text_lines(s, width) == _reference(s, capacity), (s, width)
+    # The shortcut is what places a typical source cell on one line.
+    assert T.text_lines("清荷市.xlsx 填报表!G7", 30) == 1
+    assert T.text_lines("清荷市.xlsx 填报表!G7；核定/核定表_考核办.xlsx 核定表!D5", 30) == 2

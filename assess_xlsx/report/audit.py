@@ -65,25 +65,31 @@ def _audit_rows(facts: Facts, audit: pd.DataFrame, with_unit: bool, widths: list
     # overheads cost more than the XML itself at this size.
     w_label, w_text, w_source = widths[c0 + 1], widths[c0 + 2], widths[c0 + 4]
     label_lines: dict[str, int] = {}
-    explained: dict[tuple, str] = {}
+    explained: dict[tuple, tuple[str, int]] = {}
+    heights: dict[int, float | None] = {}
     part = audit.iloc[start:stop]
     columns = [part[k].tolist() for k in ("city", "code", "side", "sentence", "result", "inputs", "amount", "sources")]
     r = FIRST_ROW + start
     for city, code, side, sentence, result, inputs, amount, sources in zip(*columns):
         label = facts.labels.get(code, "")
-        if code not in label_lines:
-            label_lines[code] = text_lines(label, w_label, BODY_PT)
+        lines = label_lines.get(code)
+        if lines is None:
+            lines = label_lines[code] = text_lines(label, w_label, BODY_PT)
         key = (side, sentence, result, inputs)     # a few thousand distinct among ~180,000
         said = explained.get(key)
         if said is None:
-            said = explained[key] = explain(side, sentence, result, inputs)
-        sentence = said
-        lines = max(label_lines[code], text_lines(sentence, w_text, BODY_PT), text_lines(sources, w_source, BODY_PT))
+            text = explain(side, sentence, result, inputs)
+            said = explained[key] = (text, text_lines(text, w_text, BODY_PT))
+        sentence = said[0]
+        lines = max(lines, said[1], text_lines(sources, w_source, BODY_PT))
+        height = heights.get(lines, 0)
+        if height == 0:
+            height = heights[lines] = fitted_height(lines_height(lines, BODY_PT))
         amount = int(amount) * _SIGNED.get(side, 1)
         cells = [(0, "top", city)] if with_unit else []
         cells += [(c0, "top_center", code), (c0 + 1, "wrap", label), (c0 + 2, "wrap", sentence),
                   (c0 + 3, "loss" if amount < 0 else "gain", amount), (c0 + 4, "wrap", sources)]
-        out.row(r, fitted_height(lines_height(lines, BODY_PT)), cells)
+        out.row(r, height, cells)
         r += 1
 
 

@@ -164,17 +164,20 @@ def _detail_sheet_by_unit(book: Book, facts: Facts) -> None:
     arrays = [(what, code, frames[what][code].reindex(order).to_numpy()) for what, code in cols]
     r = 4
     out = sh.body(r, len(order) * len(cols))    # counted in cells: a wide sheet
-    for i, rec in enumerate(facts.ranking.itertuples()):
-        out.whole(r, 0, rec.rank)
-        out.text(r, 1, rec.Index)
-        out.figure(r, 2, rec.total, "total")
-        for k, (what, code, values) in enumerate(arrays):
-            v = int(values[i])
+    # Each row in one call (out.row): a figure is hundredths, so the rank n goes as
+    # n × 100, which Excel gets as the same number n as a whole would write.
+    ranking = facts.ranking
+    columns = [[int(v) for v in values.tolist()] for _, _, values in arrays]
+    for i, (unit, rank, total) in enumerate(zip(ranking.index, ranking["rank"].tolist(), ranking["total"].tolist())):
+        cells = [(0, "rank", int(rank) * 100), (1, "text", unit), (2, "total", total)]
+        for k, (what, code, _) in enumerate(arrays):
+            v = columns[k][i]
             if what == "base":
                 style = "full" if v >= points[code] else "loss"
             elif what in ("bonus", "p_bonus"):
                 style = "gain" if v else "zero"
             else:
                 style = "num"
-            out.figure(r, 3 + k, v, style)
+            cells.append((3 + k, style, v))
+        out.row(r, None, cells)
         r += 1
