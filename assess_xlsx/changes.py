@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import SnapshotError
-from .figures import fmt
+from .figures import fmt, fmt_all
 from .labels import MISSING, SCORED, STATUS_ZH
 
 SNAPSHOT_SHEET = "_快照"
@@ -128,14 +128,16 @@ def snapshot(result) -> pd.DataFrame:
     scored = cities[cities["status"] == "scored"]
     figures = {u: (fmt(t), str(int(r)), g) for u, t, r, g in zip(
         scored.index, scored["total"].tolist(), scored["rank"].tolist(), scored["grade"].astype(str).tolist())}
-    # Each frame as (codes, row position per unit, int64 matrix); records are made one
+    # Each frame as (codes, row position per unit, its figures as text by row); records are made one
     # unit at a time and packed at once, so only one unit's records exist at a time.
     frames = []
     for kind, field, frame in (("row", "base", result.rows["base"]), ("row", "bonus", result.rows["bonus"]),
                                ("item", "item", result.items)):
         if frame is not None and not frame.empty:
-            frames.append((kind, field, [str(c) for c in frame.columns],
-                           {u: k for k, u in enumerate(frame.index)}, frame.to_numpy()))
+            width = frame.shape[1]
+            texts = fmt_all(frame.to_numpy().ravel().tolist())
+            frames.append((kind, field, [str(c) for c in frame.columns], {u: k for k, u in enumerate(frame.index)},
+                           [texts[k:k + width] for k in range(0, len(texts), width)]))
     values = result.values
     columns = [values[c].astype(str).tolist() for c in ("code", "text", "file", "cell")] if not values.empty else []
     inputs_at = values.groupby("city", sort=False).indices if not values.empty else {}
@@ -152,7 +154,7 @@ def snapshot(result) -> pd.DataFrame:
         for kind, field, codes, at, matrix in frames:
             if unit in at:
                 by_kind.setdefault(kind, []).extend(
-                    [code, field, fmt(v), "", ""] for code, v in zip(codes, matrix[at[unit]].tolist()))
+                    [code, field, text, "", ""] for code, text in zip(codes, matrix[at[unit]]))
         for kind in ("row", "item"):
             if by_kind.get(kind):
                 rows.extend(_chunks(kind, unit, by_kind[kind]))
@@ -240,13 +242,26 @@ def pack(long: pd.DataFrame) -> pd.DataFrame:
 
 
 def unpack(packed: pd.DataFrame) -> pd.DataFrame:
-    records = []
-    packed = packed.assign(_s=packed["seq"].astype(int))
-    for (kind, city), group in packed.groupby(["kind", "city"], sort=False):
-        text = "".join(group.sort_values("_s")["data"])
-        for code, field, value, file, cell in json.loads(text):
-            records.append((kind, city, code, field, value, file, cell))
-    return pd.DataFrame.from_records(records, columns=LONG_COLUMNS)
+    """Packed rows -> the long records, each (kind, city)'s chunks joined in seq order."""
+    # Grouped by hand over lists: a pandas groupby and a sort per group over
+    # thousands of small groups cost seconds on a rerun of a national run.
+    groups: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for kind, city, seq, data in zip(*(packed[c].tolist() for c in SNAPSHOT_COLUMNS)):
+        groups.setdefault((kind, city), []).append((int(seq), data))
+    columns: list[list] = [[] for _ in LONG_COLUMNS]
+    kinds, cities, codes, fields, values, files, cells = columns
+    for (kind, city), chunks in groups.items():
+        chunks.sort(key=lambda chunk: chunk[0])
+        recs = json.loads("".join(data for _, data in chunks))
+        for code, field, value, file, cell in recs:
+            codes.append(code)
+            fields.append(field)
+            values.append(value)
+            files.append(file)
+            cells.append(cell)
+        kinds.extend([kind] * len(recs))
+        cities.extend([city] * len(recs))
+    return pd.DataFrame(dict(zip(LONG_COLUMNS, columns)), columns=LONG_COLUMNS)
 
 
 def read_snapshot(path: str | Path) -> pd.DataFrame:
@@ -326,7 +341,7 @@ def diff(old: pd.DataFrame, new: pd.DataFrame) -> ChangeLog:
     ].reset_index(drop=True)
 
     # Keep the cities in the order they were assessed (snapshot order = roster order).
-    roster_order = {c: i for i, c in enumerate(dict.fromkeys(list(new["city"]) + list(old["city"])))}
+    roster_order = {c: i for i, c in enumerate(dict.fromkeys(new["city"].tolist() + old["city"].tolist()))}
     cities = cities.sort_values("city", key=lambda s: s.map(roster_order), kind="stable").reset_index(drop=True)
     inputs = inputs.sort_values("city", key=lambda s: s.map(roster_order), kind="stable").reset_index(drop=True)
     return ChangeLog(cities=cities, inputs=inputs)

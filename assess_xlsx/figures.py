@@ -44,6 +44,19 @@ def fmt(hundredths: int) -> str:
     return f"{sign}{q}.{r:02d}"
 
 
+def fmt_all(values) -> list[str]:
+    """fmt of each of `values`, each distinct value formatted once: a national
+    run's hundreds of thousands of figures take a few hundred distinct values."""
+    done: dict[int, str] = {}
+    out = []
+    for v in values:
+        text = done.get(v)
+        if text is None:
+            text = done[v] = fmt(v)
+        out.append(text)
+    return out
+
+
 def fmt_short(hundredths: int) -> str:
     """1250 -> '12.5', 200 -> '2', 25 -> '0.25': for sentences read aloud."""
     text = fmt(hundredths)

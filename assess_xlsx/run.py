@@ -81,8 +81,9 @@ def write_run(result, inbox, output: Path | None = None, *, per_city: Path | Non
     check_output(inbox, output)
     run = Run(result=result, output=None)
     here = str(Path(inbox).resolve())
-    packed = snapshot(result)     # once: compared with the previous output and written into the new one
+    packed = None     # made once when there is a previous output: compared with it and written into the new one
     if output.exists():
+        packed = snapshot(result)
         try:
             old = read_snapshot(output)
             if snapshot_inbox(old) not in ("", here):

@@ -52,7 +52,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..changes import snapshot
 from ..errors import WriteError
 from ..xlsx import _os_message, atomic_write, gc_paused
 from .audit import audit_sheet, explanation, files_sheet, start_audit
@@ -60,7 +59,8 @@ from .city import build_city
 from .detail import detail_sheet
 from .facts import PER_CITY_SHEETS, SHEETS, TRANSPOSE_AT, Facts, new_book, title_of
 from .review import review_sheet
-from .summary import about_sheet, changes_sheet, checksums_sheet, primary_sheet, ranking_sheet, snapshot_sheet
+from .summary import (about_sheet, changes_sheet, checksums_sheet, primary_sheet, ranking_sheet, snapshot_sheet,
+                      start_snapshot)
 
 __all__ = ["PER_CITY_SHEETS", "SHEETS", "TRANSPOSE_AT", "ReportError", "explanation", "safe_filename", "title_of",
            "write_per_city", "write_workbook"]
@@ -78,7 +78,6 @@ def write_workbook(result, path: str | os.PathLike, *, created: datetime | None 
     """
     path = Path(path)
     created = _created(created)
-    packed = snapshot(result) if packed is None else packed
     with gc_paused():
         return atomic_write(path, lambda tmp: _build_summary(result, tmp, created, changes, packed))
 
@@ -112,11 +111,12 @@ def _created(created: datetime | None) -> datetime:
     return created if created is not None else datetime.combine(date.today(), time())
 
 
-def _build_summary(result, path: str, created: datetime, changes, packed: pd.DataFrame) -> None:
+def _build_summary(result, path: str, created: datetime, changes, packed: pd.DataFrame | None) -> None:
     facts = Facts(result)
     book = new_book(path, created, title_of(facts.scheme))
     # The audit's rows are the bulk of a national run: begun in workers now, while the other sheets are written.
     audit_rows = start_audit(book, facts, facts.result.audit)
+    snapshot_rows, packed = start_snapshot(book, result, packed)
     ranking_sheet(book, facts)
     # Nothing changed: no sheet (说明 says so), rather than a page that says nothing.
     if changes is not None and not changes.empty:
@@ -128,5 +128,5 @@ def _build_summary(result, path: str, created: datetime, changes, packed: pd.Dat
     files_sheet(book, facts, None, SHEETS["files"])
     about_sheet(book, facts, changes)
     checksums_sheet(book, facts)
-    snapshot_sheet(book, packed)
+    snapshot_sheet(book, packed, job=snapshot_rows)
     book.close()

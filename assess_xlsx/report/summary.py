@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import functools
+
 from pathlib import Path
 
 import pandas as pd
 
 from .. import __version__
-from ..changes import SNAPSHOT_SHEET
+from ..changes import SNAPSHOT_COLUMNS, SNAPSHOT_SHEET, snapshot
 from ..figures import fmt
 from ..labels import SCORED, STATUS_ZH
 from ..scoring import RANKINGS
@@ -258,18 +260,18 @@ def _primary_sheet_by_unit(book: Book, facts: Facts) -> None:
     styles = ["num" if p else "zero" for p in prim["points"]]   # base shaded by the colour scale below
     r = 4
     out = sh.body(r, len(names) * (3 * n + 6))    # counted in cells: a wide sheet
+    # Each row in one call (out.row): figures are hundredths, so a rank n goes as
+    # n × 100, which Excel gets as the same number n as a whole would write.
+    base, bonus, rank = base.tolist(), bonus.tolist(), rank.tolist()
     for i, rec in enumerate(facts.ranking.itertuples()):
-        out.whole(r, 0, rec.rank)
-        out.text(r, 1, rec.Index)
+        cells = [(0, "rank", int(rec.rank) * 100), (1, "text", rec.Index)]
         for k in range(n):
             c = 2 + 3 * k
-            out.figure(r, c, base[i, k], styles[k])
-            out.figure(r, c + 1, bonus[i, k], "gain" if bonus[i, k] else "zero")
-            out.whole(r, c + 2, rank[i, k])
-        out.figure(r, end, rec.base)
-        out.figure(r, end + 1, rec.bonus)
-        out.figure(r, end + 2, int(rec.extra) - int(rec.major), "neg")
-        out.figure(r, end + 3, rec.total, "total")
+            cells += [(c, styles[k], base[i][k]), (c + 1, "gain" if bonus[i][k] else "zero", bonus[i][k]),
+                      (c + 2, "rank", rank[i][k] * 100)]
+        cells += [(end, "num", rec.base), (end + 1, "num", rec.bonus),
+                  (end + 2, "neg", int(rec.extra) - int(rec.major)), (end + 3, "total", rec.total)]
+        out.row(r, None, cells)
         r += 1
     if names:
         for k, p in enumerate(prim.itertuples()):
@@ -342,19 +344,51 @@ def checksums_sheet(book: Book, facts: Facts) -> None:
         r += 1
 
 
-def snapshot_sheet(book: Book, packed: pd.DataFrame) -> None:
+# A run with this many units or more has its snapshot made where its rows are
+# written, in a worker (when nothing needs it here: no previous output to compare).
+SNAPSHOT_IN_WORKER_UNITS = 500
+
+
+def start_snapshot(book: Book, result, packed: pd.DataFrame | None):
+    """The hidden snapshot's rows begun in a worker process now, for snapshot_sheet
+    to attach -> (job or None, packed or None). A national run's are ~12,000
+    cells of JSON (23 MB of XML): made and written there, they cost the
+    writer's own process nothing. `packed`: the snapshot, when the caller has
+    made it already (to compare with the previous output); else it is made in
+    the worker for a large run, here for a small one."""
+    if packed is None and len(result.cities) >= SNAPSHOT_IN_WORKER_UNITS:
+        job = book.rows_in_workers(1, None, functools.partial(_made_snapshot_rows, result), (None,), workers=1)
+        if job is not None:
+            return job, None
+    packed = snapshot(result) if packed is None else packed
+    return book.rows_in_workers(1, len(packed), functools.partial(_snapshot_rows, packed), (None,), workers=1), packed
+
+
+def _made_snapshot_rows(result, out, start: int, stop: None) -> None:
+    _snapshot_rows(snapshot(result), out, 0, None)
+
+
+def _snapshot_rows(packed: pd.DataFrame, out, start: int, stop: int | None) -> None:
+    for r, rec in enumerate(packed.iloc[start:stop].itertuples(index=False), start=1 + start):
+        # Unformatted, as write_string without a format; changes.CHUNK keeps each cell under Excel's limit.
+        out.row(r, None, [(c, None, str(value)) for c, value in enumerate(rec)])
+
+
+def snapshot_sheet(book: Book, packed: pd.DataFrame | None, job=None) -> None:
+    """The hidden sheet a later run compares itself with (changes.py); `job`: its
+    rows begun by start_snapshot, if it began them (`packed` None: made there)."""
     ws = book.wb.add_worksheet(SNAPSHOT_SHEET)
     ws.hide()
     sh = Sheet(book, ws)
-    for c, name in enumerate(packed.columns):
+    for c, name in enumerate(SNAPSHOT_COLUMNS):
         sh._check(ws.write_string(0, c, name), 0, c)
+    if job is not None:
+        sh.attach(job)
+        return
     out = sh.body(1, len(packed))
     if out is sh:
         for r, rec in enumerate(packed.itertuples(index=False), start=1):
             for c, value in enumerate(rec):
-                # JSON text can exceed nothing here: changes.CHUNK keeps each cell under Excel's limit.
                 sh._check(ws.write_string(r, c, str(value)), r, c)
         return
-    for r, rec in enumerate(packed.itertuples(index=False), start=1):
-        for c, value in enumerate(rec):
-            out.text(r, c, str(value), None)   # unformatted, as write_string without a format
+    _snapshot_rows(packed, out, 0, len(packed))
