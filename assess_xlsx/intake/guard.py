@@ -345,6 +345,13 @@ def _inflate_whole(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
     if start is None:
         return None
     raw = memoryview(data)[start:start + info.compress_size]
+    key = None
+    if info.file_size <= _SEEN_PART_MAX:
+        # The same compressed bytes, declared the same way: the same text, checked already.
+        key = (info.compress_type, info.file_size, info.CRC, bytes(raw))
+        body = _SEEN.get(key)
+        if body is not None:
+            return body
     if info.compress_type == zipfile.ZIP_STORED:
         body = bytes(raw)
     else:
@@ -354,7 +361,21 @@ def _inflate_whole(data: bytes, info: zipfile.ZipInfo) -> bytes | None:
             return None
     if len(body) != info.file_size or zlib.crc32(body) != info.CRC:
         return None
+    if key is not None:
+        if len(_SEEN) >= _SEEN_MAX:
+            _SEEN.clear()
+        _SEEN[key] = body
     return body
+
+
+# Small parts unzipped and found whole, by their compressed bytes and what the
+# directory declares of them: workbooks made from one template share most of
+# their parts (styles, theme, workbook, relationships, properties) byte for
+# byte, so each is unzipped once per worker rather than once per file. Bounded:
+# at most _SEEN_MAX parts of up to _SEEN_PART_MAX bytes (8 MB with their keys).
+_SEEN: dict[tuple, bytes] = {}
+_SEEN_MAX = 256
+_SEEN_PART_MAX = 16 << 10
 
 
 def _expands_beyond(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:

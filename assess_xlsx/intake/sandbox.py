@@ -38,6 +38,7 @@ from multiprocessing.connection import wait
 MEMORY_LIMIT = 1 << 30       # bytes a worker may add to what it holds at start
 TIME_LIMIT = 60.0            # seconds one job may take
 DEPTH = 8                    # jobs sent ahead to a worker
+NAP = 0.004                  # seconds the caller rests while every worker has jobs queued
 
 # Why a job failed (Outcome.reason).
 CRASHED, MEMORY, TIMEOUT, ERROR = "crashed", "memory", "timeout", "error"
@@ -249,6 +250,10 @@ class Sandbox:
             if not busy:              # a dead worker not reaped yet: look again shortly
                 time.sleep(0.01)
                 continue
+            if pending and all(len(slot.queue) > DEPTH // 2 for slot in busy):
+                # Every worker has work for a while: let results gather rather than
+                # wake for each (a wake-up per file took a tenth of a core from the workers).
+                time.sleep(NAP)
             wait_for = max(0.0, min(s.started for s in busy) + self.timeout - time.monotonic())
             ready = set(wait([s.conn for s in busy] + [s.proc.sentinel for s in busy], timeout=wait_for))
             for slot in busy:
