@@ -248,3 +248,23 @@ def test_a_worker_that_fails_fails_the_write(tmp_path, monkeypatch):
     with pytest.raises(xlsx.WriteError, match="not prepared"):
         atomic_write(target, build)
     assert not target.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_snapshot_made_in_its_worker_is_the_snapshot(scheme, tmp_path, monkeypatch):
+    """A first run of many units has its snapshot made where its rows are written
+    (a worker): read back, it is the run's snapshot; without fork, made here, the
+    same bytes; and with a previous output (the snapshot made here to compare)."""
+    from assess_xlsx.changes import read_snapshot, snapshot
+    from assess_xlsx.report import summary
+
+    result = score_folder(SAMPLES, scheme, DEFAULT_ROSTER)
+    monkeypatch.setattr(summary, "SNAPSHOT_IN_WORKER_UNITS", 1)
+    monkeypatch.setattr(xlsx, "STREAM_ROWS", 0)
+    monkeypatch.setattr(xlsx, "BULK_ROWS", 0)
+    made_there = write_workbook(result, tmp_path / "worker.xlsx", created=CREATED)
+    assert read_snapshot(made_there).equals(snapshot(result))
+    monkeypatch.setattr(xlsxbody, "_fork_context", lambda: None)
+    made_here = write_workbook(result, tmp_path / "here.xlsx", created=CREATED)
+    assert made_here.read_bytes() == made_there.read_bytes()
+    given = write_workbook(result, tmp_path / "given.xlsx", created=CREATED, packed=snapshot(result))
+    assert given.read_bytes() == made_there.read_bytes()
