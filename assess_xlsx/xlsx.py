@@ -316,18 +316,39 @@ class Book:
         ws.set_footer("&C第 &P 页，共 &N 页")
         return Sheet(self, ws)
 
-    def rows_in_workers(self, first_row: int, total: int | None, produce, styles, workers: int = 2) -> RowsJob | None:
+    def share(self, uses: dict[str, int]) -> dict[str, int]:
+        """The workbook's shared strings (xl/sharedStrings.xml, which xlsxwriter
+        writes) for a streamed body's cells to refer to rather than repeat (Sheet.body,
+        rows_in_workers): `uses`, text -> how many cells hold it, in a fixed order;
+        -> text -> its index. A national run's audit repeats a few thousand
+        sentences, names and labels 180,000 times each: written once, the sheet is
+        a third the size. Texts over 1,000 characters stay inline, and so does any
+        text xlsxwriter would write into the table as rich-text XML ("<r>…</r>"):
+        every text stays text."""
+        table = self.wb.str_table
+        shared: dict[str, int] = {}
+        for text, count in uses.items():
+            if text and text not in shared and len(text) <= 1000 and not (text.startswith("<r>") and text.endswith("</r>")):
+                shared[text] = table._get_shared_string_index(text)
+                table.count += count - 1      # sst count: every reference
+        return shared
+
+    def rows_in_workers(self, first_row: int, total: int | None, produce, styles, workers: int = 2,
+                        repeated=None) -> RowsJob | None:
         """Start making a long body's rows in worker processes now (xlsxbody.RowsJob),
         to be attached to its sheet later (Sheet.attach); None for a short body,
         which the caller writes into its sheet itself. The styles take their
         indexes now either way, so that both give the same styles.xml (None: no
-        format). `total` None: a long body whose rows only the worker counts."""
+        format). `total` None: a long body whose rows only the worker counts.
+        `repeated()`: the texts its cells repeat, for Book.share (the workers'
+        rows refer to them)."""
         for name in styles:
             if name is not None:
                 self.fmt[name]._get_xf_index()
         if not self.constant_memory or (total is not None and total < BULK_ROWS):
             return None
-        job = RowsJob(self.fmt, first_row, total, produce, styles, workers=workers)
+        shared = self.share(repeated()) if repeated is not None else None
+        job = RowsJob(self.fmt, first_row, total, produce, styles, workers=workers, shared=shared)
         self.jobs.append(job)
         return job
 
@@ -423,12 +444,14 @@ class Sheet:
             pairs.append((text, width))
         return fitted_height(row_height(pairs, BODY_PT))
 
-    def body(self, first_row: int, rows: int) -> "Sheet | Body":
+    def body(self, first_row: int, rows: int, repeated=None) -> "Sheet | Body":
         """Where the sheet's bulk rows go, from `first_row` to its end: this sheet
-        itself for a short body, else a streamed Body with the same calls."""
+        itself for a short body, else a streamed Body with the same calls.
+        `repeated()`: the texts its cells repeat, for Book.share (a streamed body
+        refers to them)."""
         if rows < STREAM_ROWS or not self.book.constant_memory:
             return self
-        body = Body(self, first_row)
+        body = Body(self, first_row, self.book.share(repeated()) if repeated is not None else None)
         self.book.bodies.append(body)
         return body
 

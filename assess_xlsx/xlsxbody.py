@@ -85,7 +85,7 @@ class Body:
     never a formula; figures are <v> numbers written as xlsxwriter writes them;
     the style indexes are the xlsxwriter formats' own."""
 
-    def __init__(self, sheet: Sheet, first_row: int):
+    def __init__(self, sheet: Sheet, first_row: int, shared: dict[str, int] | None = None):
         ws = sheet.ws
         if ws.dim_rowmax is not None and ws.dim_rowmax >= first_row:
             raise WriteError(f"internal error: rows up to {ws.dim_rowmax + 1} written before the streamed body at {first_row + 1}")
@@ -96,10 +96,11 @@ class Body:
         # row now, as a cell at first_row would, so its formats take their indexes
         # before the body's (the same order, so the same styles.xml, as without a Body).
         ws._write_single_row(first_row)
-        self._start(_Styles(sheet.fmt), first_row)
+        self._start(_Styles(sheet.fmt), first_row, shared)
 
-    def _start(self, styles: dict, first_row: int) -> None:
+    def _start(self, styles: dict, first_row: int, shared: dict[str, int] | None = None) -> None:
         self._xf = styles
+        self._shared = shared or {}     # text -> its index among the workbook's shared strings
         self._letters = _Letters()
         self._r1 = first_row
         self._fh = tempfile.TemporaryFile(prefix="assess-body-")
@@ -155,6 +156,9 @@ class Body:
                 # Sheet.text writes "" as a blank cell in its style; write_string("")
                 # without a format (the snapshot's) as an empty inline string.
                 return "/>" if style is not None else ' t="inlineStr"><is><t></t></is></c>'
+            index = self._shared.get(s)
+            if index is not None:
+                return self._short.setdefault(s, f' t="s"><v>{index}</v></c>')
             if len(s) > MAX_CELL_TEXT:
                 s = s[: MAX_CELL_TEXT - 40] + "…（超长，已截断 / truncated）"
             tail = f' t="inlineStr">{_inline_text(s)}</c>'
@@ -321,9 +325,9 @@ class _Prepared(dict):
 class _Part(Body):
     """A run of a body's rows (Body.row calls only), made apart from its sheet."""
 
-    def __init__(self, styles: dict, first_row: int):
+    def __init__(self, styles: dict, first_row: int, shared: dict[str, int] | None = None):
         self.sheet, self.ws, self.first_row = None, _RowDefaults(), first_row
-        self._start(_Prepared(styles), first_row)
+        self._start(_Prepared(styles), first_row, shared)
 
 
 def _fork_context():
@@ -353,7 +357,8 @@ class RowsJob:
     use, resolved now, in this order. Without fork, made here at once. Attached
     to its sheet with Sheet.attach; Book.close waits for it."""
 
-    def __init__(self, formats: dict, first_row: int, total: int | None, produce, styles, workers: int = 2):
+    def __init__(self, formats: dict, first_row: int, total: int | None, produce, styles, workers: int = 2,
+                 shared: dict[str, int] | None = None):
         resolved = _Styles(formats)
         prepared = {name: resolved[name] for name in styles}
         self.first_row, self.total, self.ws = first_row, total, None
@@ -367,7 +372,7 @@ class RowsJob:
         self._parts: list[tuple[_Part, object, object]] = []
         for start in range(0, 1 if total is None else max(total, 1), step):
             stop = None if total is None else min(start + step, total)
-            part = _Part(prepared, first_row + start)
+            part = _Part(prepared, first_row + start, shared)
             if ctx is None:
                 produce(part, start, stop)
                 part._close_rows()

@@ -156,12 +156,86 @@ def test_ranking_workbook_streamed_reads_the_same(scheme, tmp_path, monkeypatch)
         assert rows_a == rows_b, name
     with zipfile.ZipFile(streamed) as z, zipfile.ZipFile(plain) as p:
         assert not any(re.search(rb"<f[ >]", z.read(n)) for n in z.namelist() if n.startswith("xl/worksheets/"))
-        # Part for part the same XML: row heights from fit_row, styles, panes, filters.
-        assert z.namelist() == p.namelist()
+        # Part for part the same XML (row heights from fit_row, styles, panes,
+        # filters) once the streamed audit's references to shared strings are
+        # written out inline again, as the plain workbook has them.
+        parts = _inlined(z)
+        assert list(parts) == p.namelist()
         for name in p.namelist():
-            assert z.read(name) == p.read(name), name
+            assert parts[name] == p.read(name), name
     again = write_workbook(samples_result, tmp_path / "again.xlsx", created=CREATED)
     assert again.read_bytes() == streamed.read_bytes()
+
+
+def _inlined(z: zipfile.ZipFile) -> dict[str, bytes]:
+    """The package's parts with every shared-string cell written inline (as
+    xlsxwriter's constant-memory writer writes text) and the shared strings'
+    part, its content type and its relationship gone."""
+    names = z.namelist()
+    if "xl/sharedStrings.xml" not in names:
+        return {n: z.read(n) for n in names}
+    sst = z.read("xl/sharedStrings.xml")
+    texts = re.findall(rb"<si>(.*?)</si>", sst, re.S)
+    assert int(re.search(rb'uniqueCount="(\d+)"', sst).group(1)) == len(texts)
+    out = {}
+    for name in names:
+        data = z.read(name)
+        if name == "xl/sharedStrings.xml":
+            continue
+        if name.startswith("xl/worksheets/"):
+            data = re.sub(rb' t="s"><v>(\d+)</v></c>',
+                          lambda m: b' t="inlineStr"><is>' + texts[int(m.group(1))] + b"</is></c>", data)
+        elif name == "[Content_Types].xml":
+            data = re.sub(rb'<Override PartName="/xl/sharedStrings.xml"[^>]*/>', b"", data)
+        elif name == "xl/_rels/workbook.xml.rels":
+            data = re.sub(rb'<Relationship Id="rId\d+" Type="[^"]*/sharedStrings" Target="sharedStrings.xml"/>', b"", data)
+        out[name] = data
+    return out
+
+
+def test_audit_texts_shared_once(scheme, tmp_path, monkeypatch):
+    """A streamed audit refers to its repeated texts (units, codes, labels,
+    explanations) in the shared strings, each written once; its unique texts
+    (the sources) stay inline; read back, every cell is the same as inline."""
+    result = score_folder(SAMPLES, scheme, DEFAULT_ROSTER)
+    monkeypatch.setattr(xlsx, "STREAM_ROWS", 10**9)
+    plain = write_workbook(result, tmp_path / "plain.xlsx", created=CREATED)
+    monkeypatch.setattr(xlsx, "STREAM_ROWS", 0)
+    monkeypatch.setattr(xlsx, "BULK_ROWS", 0)     # made in workers: the table is made before they start
+    shared = write_workbook(result, tmp_path / "shared.xlsx", created=CREATED)
+    with zipfile.ZipFile(shared) as z:
+        sst = z.read("xl/sharedStrings.xml").decode("utf-8")
+        texts = re.findall(r"<si><t[^>]*>(.*?)</t></si>", sst, re.S)
+        assert len(texts) == len(set(texts))
+        audit = result.audit
+        assert set(audit["city"]) | set(audit["code"]) <= set(texts)
+        count = int(re.search(r'count="(\d+)"', sst).group(1))
+        assert count == 4 * len(audit)      # unit, code, label, explanation: every row
+        sheet = z.read("xl/worksheets/sheet4.xml").decode("utf-8")
+        assert sheet.count('t="s"') == count and "inlineStr" in sheet      # sources inline
+    a, b = openpyxl.load_workbook(plain), openpyxl.load_workbook(shared)
+    for name in a.sheetnames:
+        assert [[c.value for c in r] for r in a[name].iter_rows()] == [[c.value for c in r] for r in b[name].iter_rows()]
+
+
+def test_rich_text_lookalike_never_shared(tmp_path):
+    """xlsxwriter writes a shared string that looks like rich-text XML as XML:
+    such a text is kept inline, escaped, and reads back as the text it is."""
+    def build(tmp):
+        book = Book(tmp, constant_memory=True, formats=report_formats(), properties={"created": CREATED})
+        sh = book.sheet("s")
+        texts = ["<r><t>x</t></r>", "普通文字", "a" * 1001]
+        out = sh.body(0, 10**9, lambda: {t: 3 for t in texts})
+        for r in range(3):
+            for c, t in enumerate(texts):
+                out.text(r, c, t)
+        book.close()
+    atomic_write(tmp_path / "x.xlsx", build)
+    with zipfile.ZipFile(tmp_path / "x.xlsx") as z:
+        sst = z.read("xl/sharedStrings.xml").decode("utf-8")
+        assert re.findall(r"<si>(.*?)</si>", sst) == ["<t>普通文字</t>"]
+    rows = CalamineWorkbook.from_path(str(tmp_path / "x.xlsx")).get_sheet_by_name("s").to_python()
+    assert rows == [["<r><t>x</t></r>", "普通文字", "a" * 1001]] * 3
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import functools
+from collections import Counter
 
 import pandas as pd
 
@@ -54,7 +55,25 @@ def start_audit(book: Book, facts: Facts, audit: pd.DataFrame, with_unit: bool =
     attach; None for a short audit, which audit_sheet writes itself."""
     _, widths = _layout(facts, with_unit)
     produce = functools.partial(_audit_rows, facts, audit, with_unit, widths)
-    return book.rows_in_workers(FIRST_ROW, len(audit), produce, _STYLES if with_unit else _STYLES[1:])
+    return book.rows_in_workers(FIRST_ROW, len(audit), produce, _STYLES if with_unit else _STYLES[1:],
+                                repeated=functools.partial(_repeated_texts, facts, audit, with_unit))
+
+
+def _repeated_texts(facts: Facts, audit: pd.DataFrame, with_unit: bool) -> dict[str, int]:
+    """The audit's texts that repeat (unit, code, label, explanation) -> how many
+    rows hold each, units first, then codes, labels and explanations, each in
+    order of first appearance: the same table whoever makes the rows."""
+    uses: Counter = Counter()
+    if with_unit:
+        uses.update(audit["city"].tolist())
+    codes = Counter(audit["code"].tolist())
+    uses.update(codes)
+    for code, n in codes.items():
+        uses[facts.labels.get(code, "")] += n
+    keys = Counter(zip(*(audit[k].tolist() for k in ("side", "sentence", "result", "inputs"))))
+    for key, n in keys.items():
+        uses[explain(*key)] += n
+    return uses
 
 
 def _audit_rows(facts: Facts, audit: pd.DataFrame, with_unit: bool, widths: list[float], out, start: int,
@@ -110,7 +129,8 @@ def audit_sheet(book: Book, facts: Facts, audit: pd.DataFrame, name: str, with_u
     if job is not None:
         sh.attach(job)
     else:
-        _audit_rows(facts, audit, with_unit, widths, sh.body(FIRST_ROW, len(audit)), 0, len(audit))
+        out = sh.body(FIRST_ROW, len(audit), functools.partial(_repeated_texts, facts, audit, with_unit))
+        _audit_rows(facts, audit, with_unit, widths, out, 0, len(audit))
     r = FIRST_ROW + len(audit)
     ws.autofilter(2, 0, max(r - 1, 2), len(header) - 1)
 
