@@ -285,8 +285,7 @@ def score(scheme, submissions, settings: Settings | None = None) -> Result:
     totals["rank"] = _rank(totals["total"], settings)
 
     cities = _cities(roster, totals, rejected, missing, submissions, settings, pending)
-    audit = pd.concat(audit_parts, ignore_index=True) if audit_parts else pd.DataFrame(columns=AUDIT_COLUMNS)
-    audit = _order_audit(audit, roster, row_codes + list(rules.items))
+    audit = _order_audit(_audit_frame(audit_parts), roster, row_codes + list(rules.items))
     return Result(cities=cities, rows=rows, secondary=secondary, primary=primary, items=item_frame,
                   audit=audit, settings=settings, roster=roster, rules=rules, table=Table.of(scheme, rules),
                   findings=submissions.report, files=submissions.files, values=submissions.values,
@@ -367,11 +366,12 @@ def _reasons(roster: Roster, rejected: set, missing: set, submissions, pending: 
 
 def _audit_row(rule: RowRule | ItemRule, side: str, parts: tuple[Part, ...], amounts: list[np.ndarray],
                raw: np.ndarray, final: np.ndarray, limit: int | None, stated_cap: int | None,
-               inp: Inputs, rules: RuleBook) -> pd.DataFrame:
-    """Audit records for one row (or item) and side, for the units where it counts."""
+               inp: Inputs, rules: RuleBook) -> dict[str, np.ndarray] | None:
+    """Audit records for one row (or item) and side, for the units where it counts:
+    its columns (see _audit_frame), None where it counts for none."""
     at = np.flatnonzero(final != 0)
     if not len(at):
-        return pd.DataFrame(columns=AUDIT_COLUMNS)
+        return None
     points = getattr(rule, "points", None)
     sentences = []
     part_texts = []
@@ -411,11 +411,12 @@ def _audit_row(rule: RowRule | ItemRule, side: str, parts: tuple[Part, ...], amo
                          _s(np.where(inp.text(c).to_numpy()[at] != "", (rules.inputs[c].label + "＝" + _s(inp.text(c).to_numpy()[at])), ""))
                          for c in codes], "；")
     sources = _join([_s(inp.place(c).to_numpy()[at]) for c in codes], "；")
-    return pd.DataFrame({
+    n = len(at)
+    return {
         "city": _s(inp.units.to_numpy()[at]),
-        "code": rule.code,
-        "kind": "row" if isinstance(rule, RowRule) else "item",
-        "side": side,
+        "code": np.full(n, rule.code, dtype=object),
+        "kind": np.full(n, "row" if isinstance(rule, RowRule) else "item", dtype=object),
+        "side": np.full(n, side, dtype=object),
         "inputs": _shared(inputs_text),
         "parts": _shared(parts_text),
         "cap": cap_col,
@@ -424,7 +425,22 @@ def _audit_row(rule: RowRule | ItemRule, side: str, parts: tuple[Part, ...], amo
         "result": _shared(result),
         "sentence": _shared(sentence),
         "sources": sources,
-    }, columns=AUDIT_COLUMNS)
+    }
+
+
+def _audit_frame(parts: list) -> pd.DataFrame:
+    """The audit records of every row and side as one frame, built once from
+    their columns (a frame per row and side, then concatenated, cost more than
+    the records at a province's scale): text columns of Python str, cap_bit
+    bool, amount int64."""
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return pd.DataFrame(columns=AUDIT_COLUMNS)
+    columns = {}
+    for name in AUDIT_COLUMNS:
+        column = np.concatenate([p[name] for p in parts])
+        columns[name] = column if column.dtype != object else pd.Series(column, dtype=object, copy=False)
+    return pd.DataFrame(columns, columns=AUDIT_COLUMNS)
 
 
 def _order_audit(audit: pd.DataFrame, roster: Roster, codes: list[str]) -> pd.DataFrame:
