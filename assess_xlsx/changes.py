@@ -115,7 +115,13 @@ CHUNK = 30000
 
 
 def snapshot(result) -> pd.DataFrame:
-    """The run as the hidden sheet holds it: per city and kind, its records as JSON text.
+    """The run as the hidden sheet holds it: per city and kind, its records as JSON
+    text (the rows of snapshot_chunks)."""
+    return pd.DataFrame(list(snapshot_chunks(result)), columns=SNAPSHOT_COLUMNS)
+
+
+def snapshot_chunks(result):
+    """The hidden sheet's rows, (kind, city, seq, JSON text), one unit at a time.
 
     A long table (one row per figure and input) would be millions of cells
     for thousands of units; packed, it is a few cells per unit. Built straight
@@ -142,8 +148,8 @@ def snapshot(result) -> pd.DataFrame:
     columns = [values[c].astype(str).tolist() for c in ("code", "text", "file", "cell")] if not values.empty else []
     inputs_at = values.groupby("city", sort=False).indices if not values.empty else {}
     units = list(cities.index) + [u for u in inputs_at if u not in status]
-    rows = []
     for unit in units:
+        rows: list = []
         recs = [["", "status", status[unit], "", ""]] if unit in status else []
         if unit in figures:
             total, rank, grade = figures[unit]
@@ -161,10 +167,10 @@ def snapshot(result) -> pd.DataFrame:
         if unit in inputs_at:
             code, text, file, cell = columns
             rows.extend(_chunks("input", unit, [[code[k], "value", text[k], file[k], cell[k]] for k in inputs_at[unit]]))
+        yield from rows
     inbox = _inbox_of(result)
     if inbox:
-        rows.extend(_chunks(RUN_KIND, "", [["", "inbox", inbox, "", ""]]))
-    return pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS)
+        yield from _chunks(RUN_KIND, "", [["", "inbox", inbox, "", ""]])
 
 
 RUN_KIND = "run"     # records about the run itself (which inbox), not compared by diff

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
-from ..changes import SNAPSHOT_COLUMNS, SNAPSHOT_SHEET, snapshot
+from ..changes import SNAPSHOT_COLUMNS, SNAPSHOT_SHEET, snapshot, snapshot_chunks
 from ..figures import fmt
 from ..labels import SCORED, STATUS_ZH
 from ..scoring import RANKINGS
@@ -365,7 +365,9 @@ def start_snapshot(book: Book, result, packed: pd.DataFrame | None):
 
 
 def _made_snapshot_rows(result, out, start: int, stop: None) -> None:
-    _snapshot_rows(snapshot(result), out, 0, None)
+    # Written as made, a unit at a time: the worker never holds the whole snapshot.
+    for r, rec in enumerate(snapshot_chunks(result), start=1):
+        out.row(r, None, [(c, None, str(value)) for c, value in enumerate(rec)])
 
 
 def _snapshot_rows(packed: pd.DataFrame, out, start: int, stop: int | None) -> None:
