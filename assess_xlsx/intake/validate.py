@@ -170,8 +170,9 @@ def _judge(own: pd.DataFrame, judged: pd.DataFrame, inputs, whose: dict, roster:
     """The values scored: an assessor's value beats the unit's own; each difference is a review record."""
     if not len(judged):
         return own, pd.DataFrame(columns=REVIEW_COLUMNS)
-    keys = set(zip(judged["city"], judged["code"]))
-    beaten = np.fromiter(((c, k) in keys for c, k in zip(own["city"], own["code"])), dtype=bool, count=len(own))
+    keys = set(zip(judged["city"].tolist(), judged["code"].tolist()))     # lists: iterating a column is slow
+    beaten = np.fromiter(((c, k) in keys for c, k in zip(own["city"].tolist(), own["code"].tolist())), dtype=bool,
+                         count=len(own))
     pairs = own[beaten].merge(judged, on=["city", "code"], suffixes=("_own", ""))
     differ = pairs[pairs["text_own"] != pairs["text"]]
     reviews = pd.DataFrame({
