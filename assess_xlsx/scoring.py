@@ -145,8 +145,14 @@ class Inputs:
     units: pd.Index
     numbers: Mapping[str, np.ndarray]
     texts: pd.DataFrame       # unit × code: the normalised text ("是", "2", "95.00")
-    places: pd.DataFrame      # unit × code: "太原市.xlsx 填报表!G12"
     city_type: np.ndarray     # "capital" / "prefecture" per unit
+    # Where each value was read, "太原市.xlsx 填报表!G12", kept as parts and made
+    # only for the units an audit row names (270,000 such texts at 3,000 units
+    # took 50 MB): unit × code, the (file, sheet) prefix's number and the cell.
+    place_columns: Mapping[str, int]
+    place_prefixes: np.ndarray    # "太原市.xlsx 填报表!" ..., then "" for no value
+    place_ids: np.ndarray         # int64 unit × code
+    place_cells: np.ndarray       # object unit × code: "G12", "" for no value
 
     def __getitem__(self, code: str) -> np.ndarray:
         return self.numbers[code]
@@ -154,8 +160,12 @@ class Inputs:
     def text(self, code: str) -> pd.Series:
         return self.texts[code] if code in self.texts.columns else pd.Series("", index=self.units, dtype=object)
 
-    def place(self, code: str) -> pd.Series:
-        return self.places[code] if code in self.places.columns else pd.Series("", index=self.units, dtype=object)
+    def place(self, code: str, at: np.ndarray) -> np.ndarray:
+        """Where `code` was read for the units at positions `at` ("" where it was not)."""
+        k = self.place_columns.get(code)
+        if k is None:
+            return np.full(len(at), "", dtype=object)
+        return self.place_prefixes[self.place_ids[at, k]] + self.place_cells[at, k]
 
 
 def _wide_inputs(values: pd.DataFrame, units: list[str], rules: RuleBook, roster: Roster) -> Inputs:
@@ -191,17 +201,20 @@ def _wide_inputs(values: pd.DataFrame, units: list[str], rules: RuleBook, roster
         if not have[:, k].all():
             raise ScoringError(f"{code}: 缺少填报值 / input missing for {list(index[~have[:, k]])}")
         numbers[code] = whole[:, k].copy()
-    # "file sheet!cell": each (file, sheet)'s "file sheet!" made once (a few thousand
-    # among ~270,000 cells), then joined to the cells element-wise in C.
+    # "file sheet!" made once per (file, sheet): a few thousand among ~270,000 cells.
     file_ids, files = pd.factorize(vals["file"].to_numpy(dtype=object), use_na_sentinel=False)
     sheet_ids, sheets = pd.factorize(vals["sheet"].to_numpy(dtype=object), use_na_sentinel=False)
     n_sheets = max(len(sheets), 1)
     pair_ids, pairs = pd.factorize(file_ids.astype(np.int64) * n_sheets + sheet_ids)
-    prefixes = np.array([f"{files[p // n_sheets]} {sheets[p % n_sheets]}!" for p in pairs.tolist()], dtype=object)
-    place = (prefixes[pair_ids] + vals["cell"].to_numpy(dtype=object)) if len(vals) else []
+    prefixes = np.array([f"{files[p // n_sheets]} {sheets[p % n_sheets]}!" for p in pairs.tolist()] + [""], dtype=object)
+    place_ids = np.full((len(index), len(codes)), len(prefixes) - 1, dtype=np.int64)
+    place_ids[rows, cols] = pair_ids
+    place_cells = np.full((len(index), len(codes)), "", dtype=object)
+    place_cells[rows, cols] = vals["cell"].to_numpy(dtype=object)
     texts = (("" if t is None or t is pd.NA else t) for t in vals["text"].tolist())
     city_type = np.array([roster.city_type(u) for u in units], dtype=object)
-    return Inputs(index, numbers, grid(texts), grid(place), city_type)
+    return Inputs(index, numbers, grid(texts), city_type, {c: k for k, c in enumerate(codes)}, prefixes, place_ids,
+                  place_cells)
 
 
 # --------------------------------------------------------------------------- part kinds
@@ -414,7 +427,7 @@ def _audit_row(rule: RowRule | ItemRule, side: str, parts: tuple[Part, ...], amo
                          if rules.inputs[c].type.number else
                          _s(np.where(inp.text(c).to_numpy()[at] != "", (rules.inputs[c].label + "＝" + _s(inp.text(c).to_numpy()[at])), ""))
                          for c in codes], "；")
-    sources = _join([_s(inp.place(c).to_numpy()[at]) for c in codes], "；")
+    sources = _join([_s(inp.place(c, at)) for c in codes], "；")
     n = len(at)
     return {
         "city": _s(inp.units.to_numpy()[at]),
