@@ -181,11 +181,6 @@ def _wide_inputs(values: pd.DataFrame, units: list[str], rules: RuleBook, roster
     if len(set(zip(rows.tolist(), cols.tolist()))) != len(rows):
         raise ScoringError("内部错误：同一单位同一指标有多个值 / internal error: more than one value for a unit and input")
 
-    def grid(items) -> pd.DataFrame:
-        out = np.full((len(index), len(codes)), "", dtype=object)
-        out[rows, cols] = np.fromiter(items, dtype=object, count=len(rows))
-        return pd.DataFrame(out, index=index, columns=columns)
-
     number = vals["number"]
     have = np.zeros((len(index), len(codes)), dtype=bool)
     whole = np.zeros((len(index), len(codes)), dtype=np.int64)
@@ -211,9 +206,11 @@ def _wide_inputs(values: pd.DataFrame, units: list[str], rules: RuleBook, roster
     place_ids[rows, cols] = pair_ids
     place_cells = np.full((len(index), len(codes)), "", dtype=object)
     place_cells[rows, cols] = vals["cell"].to_numpy(dtype=object)
-    texts = (("" if t is None or t is pd.NA else t) for t in vals["text"].tolist())
+    texts = np.full((len(index), len(codes)), "", dtype=object)
+    texts[rows, cols] = np.fromiter((("" if t is None or t is pd.NA else t) for t in vals["text"].tolist()),
+                                    dtype=object, count=len(rows))
     city_type = np.array([roster.city_type(u) for u in units], dtype=object)
-    return Inputs(index, numbers, grid(texts), city_type, {c: k for k, c in enumerate(codes)}, prefixes, place_ids,
+    return Inputs(index, numbers, pd.DataFrame(texts, index=index, columns=columns), city_type, {c: k for k, c in enumerate(codes)}, prefixes, place_ids,
                   place_cells)
 
 

@@ -37,7 +37,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from .errors import WriteError
 from .figures import fmt
 from .textfit import lines_height, row_height
-from .xlsxbody import MAX_CELL_TEXT, Body, RowsJob, _splice
+from .xlsxbody import MAX_CELL_TEXT, Body, RowsJob, Whole, _splice
 
 # Arial 10 as the default font: its digit (the column unit) is as wide in Excel as
 # in LibreOffice's metric twin (Liberation Sans), so columns print as wide as they show.
@@ -426,11 +426,14 @@ class Sheet:
     def row(self, row: int, height: float | None, cells) -> None:
         """A whole row in one call: its height (points; None: the default) and its
         cells, ((column, style, value), ...) in column order, a str value written
-        as text and an int as a figure in hundredths. Body.row streams the same."""
+        as text, a Whole as a whole number and an int as a figure in hundredths.
+        Body.row streams the same."""
         self.ws.set_row(row, height, None, {})
         for col, style, value in cells:
             if isinstance(value, str) or value is None:
                 self.text(row, col, value, style)
+            elif isinstance(value, Whole):
+                self.whole(row, col, value, style)
             else:
                 self.figure(row, col, value, style)
 

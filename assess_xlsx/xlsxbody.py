@@ -55,6 +55,11 @@ def _inline_text(s: str) -> str:
     return f'<is><t xml:space="preserve">{s}</t></is>' if preserve else f"<is><t>{s}</t></is>"
 
 
+class Whole(int):
+    """A whole number among a row's cells (a rank, a count), written as itself;
+    a plain int there is a figure in hundredths (Sheet.row, Body.row)."""
+
+
 class _Letters(dict):
     """Column letters by index, made once each."""
 
@@ -198,6 +203,8 @@ class Body:
                 tail = short.get(value) or self._text_tail(value, style)
             elif value is None:
                 tail = self._text_tail("", style)
+            elif isinstance(value, Whole):
+                tail = f"><v>{int(value):.16G}</v></c>"
             elif value is pd.NA or value != value:
                 tail = "/>"
             else:

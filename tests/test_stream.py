@@ -21,7 +21,7 @@ from assess_xlsx import xlsx, xlsxbody
 from assess_xlsx.report import write_workbook
 from assess_xlsx.roster import DEFAULT_ROSTER
 from assess_xlsx.run import score_folder
-from assess_xlsx.xlsx import Book, atomic_write, report_formats
+from assess_xlsx.xlsx import Book, Whole, atomic_write, report_formats
 
 CREATED = datetime(2023, 3, 1)
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -254,24 +254,25 @@ def test_libreoffice_opens_the_streamed_sheet(pair, tmp_path):
 def _produce(out, start, stop):
     rows = list(_rows())
     for k in range(start, stop):
-        a, b, h, _ = rows[k % len(rows)]
+        a, b, h, n = rows[k % len(rows)]
         out.row(1 + k, 30.5 if k % 3 == 0 else None,
-                [(0, "wrap", a), (1, "text", b), (2, "loss" if isinstance(h, int) and h < 0 else "gain", h)])
+                [(0, "wrap", a), (1, "text", b), (2, "loss" if isinstance(h, int) and h < 0 else "gain", h),
+                 (3, "rank", Whole(n) if n is not None else None)])
 
 
 def _write_rows(path, how: str, total: int = 5000):
     """The same rows written by xlsxwriter (sheet), streamed here (body) or made in workers."""
     def build(tmp):
         book = Book(tmp, constant_memory=True, formats=report_formats(), properties={"created": CREATED})
-        job = book.rows_in_workers(1, total, _produce, ("wrap", "text", "loss", "gain")) if how == "workers" else None
+        job = book.rows_in_workers(1, total, _produce, ("wrap", "text", "loss", "gain", "rank")) if how == "workers" else None
         sh = book.sheet("依据", repeat=(0, 0))
-        sh.widths([20, 30, 9])
-        sh.head(0, ["说明", "依据", "分值"])
+        sh.widths([20, 30, 9, 6])
+        sh.head(0, ["说明", "依据", "分值", "名次"])
         if how == "workers":
             assert job is not None
             sh.attach(job)
         else:
-            for name in ("wrap", "text", "loss", "gain"):     # as rows_in_workers resolves them
+            for name in ("wrap", "text", "loss", "gain", "rank"):     # as rows_in_workers resolves them
                 book.fmt[name]._get_xf_index()
             _produce(sh.body(1, 10**9 if how == "body" else 0), 0, total)
         book.close()
@@ -296,6 +297,8 @@ def test_rows_made_in_workers_are_the_rows_made_here(tmp_path, monkeypatch, tota
                 assert s.read(name) == w.read(name), name
     grid = CalamineWorkbook.from_path(str(workers)).get_sheet_by_name("依据").to_python()
     assert len(grid) == total + 1 and grid[1][0] == HOSTILE[0] and grid[total][1].startswith(f"{(total - 1) % 300}：")
+    # A Whole is written as itself (a rank 7), a plain int as hundredths (9750 -> 97.5).
+    assert [grid[k][3] for k in (1, 2, 6, 8)] == ["", 1.0, "", 7.0] and grid[2][2] == 97.5
     assert openpyxl.load_workbook(workers)["依据"].max_row == total + 1
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 from ..figures import fmt
 from ..labels import ITEM_SIDE_ZH
 from ..textfit import lines_height
-from ..xlsx import PAGE_WIDTH_PT, Book, Sheet, printed_width
+from ..xlsx import PAGE_WIDTH_PT, Book, Sheet, Whole, printed_width
 from .facts import SHEETS, TRANSPOSE_AT, Facts, fit_width, title_of
 
 
@@ -164,12 +164,10 @@ def _detail_sheet_by_unit(book: Book, facts: Facts) -> None:
     arrays = [(what, code, frames[what][code].reindex(order).to_numpy()) for what, code in cols]
     r = 4
     out = sh.body(r, len(order) * len(cols))    # counted in cells: a wide sheet
-    # Each row in one call (out.row): a figure is hundredths, so the rank n goes as
-    # n × 100, which Excel gets as the same number n as a whole would write.
     ranking = facts.ranking
     columns = [[int(v) for v in values.tolist()] for _, _, values in arrays]
     for i, (unit, rank, total) in enumerate(zip(ranking.index, ranking["rank"].tolist(), ranking["total"].tolist())):
-        cells = [(0, "rank", int(rank) * 100), (1, "text", unit), (2, "total", total)]
+        cells = [(0, "rank", Whole(rank)), (1, "text", unit), (2, "total", total)]
         for k, (what, code, _) in enumerate(arrays):
             v = columns[k][i]
             if what == "base":

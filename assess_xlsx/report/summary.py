@@ -15,7 +15,7 @@ from ..figures import fmt
 from ..labels import SCORED, STATUS_ZH
 from ..scoring import RANKINGS
 from ..textfit import lines_height, page_breaks, row_height, text_lines
-from ..xlsx import BODY_PT, PAGE_HEIGHT_PT, REPORT_FONT, Book, Sheet, fits
+from ..xlsx import BODY_PT, PAGE_HEIGHT_PT, REPORT_FONT, Book, Sheet, Whole, fits
 from .facts import CHART_AT_MOST, SHEETS, TRANSPOSE_AT, Facts, fit_width, title_of
 
 
@@ -260,15 +260,13 @@ def _primary_sheet_by_unit(book: Book, facts: Facts) -> None:
     styles = ["num" if p else "zero" for p in prim["points"]]   # base shaded by the colour scale below
     r = 4
     out = sh.body(r, len(names) * (3 * n + 6))    # counted in cells: a wide sheet
-    # Each row in one call (out.row): figures are hundredths, so a rank n goes as
-    # n × 100, which Excel gets as the same number n as a whole would write.
-    base, bonus, rank = base.tolist(), bonus.tolist(), rank.tolist()
+    base, bonus, rank = base.tolist(), bonus.tolist(), rank.tolist()     # each row in one call (out.row)
     for i, rec in enumerate(facts.ranking.itertuples()):
-        cells = [(0, "rank", int(rec.rank) * 100), (1, "text", rec.Index)]
+        cells = [(0, "rank", Whole(rec.rank)), (1, "text", rec.Index)]
         for k in range(n):
             c = 2 + 3 * k
             cells += [(c, styles[k], base[i][k]), (c + 1, "gain" if bonus[i][k] else "zero", bonus[i][k]),
-                      (c + 2, "rank", rank[i][k] * 100)]
+                      (c + 2, "rank", Whole(rank[i][k]))]
         cells += [(end, "num", rec.base), (end + 1, "num", rec.bonus),
                   (end + 2, "neg", int(rec.extra) - int(rec.major)), (end + 3, "total", rec.total)]
         out.row(r, None, cells)
@@ -366,12 +364,15 @@ def start_snapshot(book: Book, result, packed: pd.DataFrame | None):
 
 def _made_snapshot_rows(result, out, start: int, stop: None) -> None:
     # Written as made, a unit at a time: the worker never holds the whole snapshot.
-    for r, rec in enumerate(snapshot_chunks(result), start=1):
-        out.row(r, None, [(c, None, str(value)) for c, value in enumerate(rec)])
+    _write_snapshot_rows(out, snapshot_chunks(result), 1)
 
 
 def _snapshot_rows(packed: pd.DataFrame, out, start: int, stop: int | None) -> None:
-    for r, rec in enumerate(packed.iloc[start:stop].itertuples(index=False), start=1 + start):
+    _write_snapshot_rows(out, packed.iloc[start:stop].itertuples(index=False), 1 + start)
+
+
+def _write_snapshot_rows(out, records, first: int) -> None:
+    for r, rec in enumerate(records, start=first):
         # Unformatted, as write_string without a format; changes.CHUNK keeps each cell under Excel's limit.
         out.row(r, None, [(c, None, str(value)) for c, value in enumerate(rec)])
 
