@@ -152,10 +152,14 @@ def _detail_sheet_by_unit(book: Book, facts: Facts) -> None:
     for k, (what, code) in enumerate(cols):
         label = {"p_base": f"{code} 基础分", "p_bonus": f"{code} 加分", "base": f"{code}", "bonus": f"{code} 加分"}[what]
         sh.text(2, 3 + k, label, "head")
-    sh.head(3, ["", "", ""])
-    for k, (what, code) in enumerate(cols):
+    fulls = []
+    for what, code in cols:
         full = pts_primary.get(code) if what == "p_base" else points.get(code) if what == "base" else None
-        sh.text(3, 3 + k, f"满分 {fmt(full)}" if full is not None and not pd.isna(full) and full else "", "head")
+        fulls.append(f"满分 {fmt(full)}" if full is not None and not pd.isna(full) and full else "")
+    sh.fit_row(3, {3 + k: text for k, text in enumerate(fulls) if text})    # "满分 57.00" wraps in its narrow column
+    sh.head(3, ["", "", ""])
+    for k, text in enumerate(fulls):
+        sh.text(3, 3 + k, text, "head")
     ws.freeze_panes(4, 2)
     frames = {"p_base": result.primary["base"], "p_bonus": result.primary["bonus"],
               "base": result.rows["base"], "bonus": result.rows["bonus"]}
