@@ -157,6 +157,11 @@ ODD = {
     "escaped": '<row r="10"><c r="A10" t="&#101;"><v>#N/A</v></c></row>',
     "nested": '<row r="11"><c r="A11"><c r="XFD11"><v>1</v></c></c></row>',
     "wide": '<row r="2000"><c r="ZZ2000"><v>1</v></c></row>',
+    # Three-letter columns: under row 100 the shortcut needs no list of cells; at
+    # row 100 and below it does (ZZZ150 spans 2.7 million cells: too large).
+    "wide-shallow": '<row r="99"><c r="ZZZ99"><v>1</v></c></row>',
+    "wide-100": '<row r="100"><c r="ZZZ100"><v>1</v></c></row>',
+    "wide-deep": '<row r="150"><c r="ZZZ150"><v>1</v></c></row>',
 }
 
 
@@ -174,6 +179,28 @@ def test_plain_sheets_take_the_shortcut_and_agree(scheme, folder, monkeypatch):
         assert _quick(body) == _full_scan(body, monkeypatch) == vars(G.ZipFacts())
     assert not G._plain_sheet_fits(_sheet(PLAIN + ODD["far"]))
     assert _quick(_sheet(PLAIN + ODD["far"]))["too_large"] == {"填报表": (16384 * 1048576, "XFD1048576")}
+
+
+def test_a_wide_sheet_under_row_100_takes_the_shortcut_without_listing_its_cells(monkeypatch):
+    from xlsxwriter.utility import xl_col_to_name
+
+    # An assessor's 核定表 for 3,000 units: 3,003 columns (to DKM), 95 rows.
+    rows = "".join(f'<row r="{r}">' + "".join(f'<c r="{xl_col_to_name(c)}{r}" s="1"/>' for c in range(3003)) + "</row>"
+                   for r in (1, 50, 95))
+    body = _sheet(rows)
+
+    class NoList:
+        def findall(self, *a):
+            raise AssertionError("the cells were listed")
+
+    with monkeypatch.context() as m:
+        m.setattr(G, "_PLAIN_CELL", NoList())
+        assert G._plain_sheet_fits(body)
+    error = rows.replace('<c r="DKM95" s="1"/>', '<c r="DKM95" t="e"><v>#N/A</v></c>')
+    assert error != rows and not G._plain_sheet_fits(_sheet(error))
+    assert _quick(_sheet(error))["errors"] == {"填报表": {"DKM95": "#N/A"}}
+    assert _quick(body) == _full_scan(body, monkeypatch) == vars(G.ZipFacts())
+    assert _quick(_sheet(ODD["wide-deep"]))["too_large"] == {"填报表": (150 * 18278, "ZZZ150")}
 
 
 def test_the_shortcut_never_hides_what_the_full_scan_finds(monkeypatch):

@@ -328,3 +328,24 @@ def test_a_formula_never_calculated_on_a_wide_sheet_is_named_by_its_cell(scheme,
     assert found == [("核定/省自然资源厅.xlsx", "G5", "value-formula-uncached")]
     assert sub.rejected == ["长治市"]          # an error on its value: not scored
     assert set(sub.values.loc[sub.values["code"] == "3.3.12a", "city"]) == set(UNITS) - {"长治市"}
+
+
+def test_a_wide_sheets_blank_looking_cells_are_nothing_and_its_zeros_are_values(scheme, inbox, tmp_path):
+    """Only the cells holding something are read from a wide sheet: a cell of
+    spaces is blank (the unit owes that input), a 0 and a 否 are values, each with its cell."""
+    form = write_assessor_sheet(scheme, tmp_path / "form.xlsx", "省发改委")
+    values = {u: {c: v for c, v in city_values(u).items() if scheme.rules.inputs[c].filled_by == "省发改委"}
+              for u in UNITS}
+    values["大同市"]["3.3.8a"] = "   "
+    values["阳泉市"]["3.3.8a"] = 0
+    values["长治市"]["3.1.4b"] = "否"
+    fill_assessor_sheet(form, inbox / "核定" / "省发改委.xlsx", values)
+    sub = read_submissions(inbox, scheme)
+    got = sub.values[(sub.values["file"] == "核定/省发改委.xlsx") & sub.values["code"].isin(["3.3.8a", "3.1.4b"])]
+    by = {(c, k): (n, t, cell) for c, k, n, t, cell in got[["city", "code", "number", "text", "cell"]].values.tolist()}
+    assert ("大同市", "3.3.8a") not in by
+    assert by[("阳泉市", "3.3.8a")][0] == 0 and by[("阳泉市", "3.3.8a")][2] == "F7"   # 阳泉市 is the third unit column
+    assert by[("长治市", "3.1.4b")][1] == "否"
+    assert len(by) == 2 * 11 - 1
+    owed = sub.owed[sub.owed["city"] == "大同市"]
+    assert owed[["code"]].values.tolist() == [["3.3.8a"]]

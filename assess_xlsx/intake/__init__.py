@@ -2,6 +2,7 @@
 
 contract.py  the fill-in sheet contract (sheet and header names, which files are workbooks)
 guard.py     hostile-file checks on a zipped workbook, before any parser sees it
+quickxml.py  XML tokens, attributes and cell references as calamine's reader reads them (for guard.py)
 biff.py      the same for an .xls (OLE chains, FILEPASS, extent)
 sandbox.py   worker processes that may die: memory ceiling, time limit, started once per run
 extract.py   folder scan and a unit's workbook to records

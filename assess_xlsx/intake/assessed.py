@@ -21,6 +21,8 @@ import hashlib
 import io
 import os
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import ne
 from pathlib import Path
 
 from xlsxwriter.utility import xl_col_to_name
@@ -107,6 +109,7 @@ def read_assessed_file(path: Path, rel: str, inputs, roster: Roster, known, repo
     columns = {u: c for u, c in by_unit.items() if c >= 0}
     reads = {u: _FileRead(rel=rel, city=u, sheet=sheet, sha256=sha, wide=True) for u in columns}
     letters = {c: xl_col_to_name(c) for c in columns.values()}     # once a column, not once a cell
+    unit_of = {c: u for u, c in columns.items()}
 
     uncached = facts.uncached.get(sheet, {}) if facts else {}
     error_cells = facts.errors.get(sheet, {}) if facts else {}
@@ -123,13 +126,23 @@ def read_assessed_file(path: Path, rel: str, inputs, roster: Roster, known, repo
                            input=code, value=_as_text(filled[0]))
             continue
         r1 = r + 1
+        if not (uncached or error_cells):
+            # A blank cell of a wide sheet is neither a value nor missing (what is
+            # owed is worked out from the values given; a unit's own inputs are
+            # missing only on its own form), and most of 考核办's sheet is blank: the
+            # cells holding something are found in C (calamine gives "" for an
+            # empty cell), then the unit columns among them, left to right.
+            for c in compress(range(len(row)), map(ne, row, repeat(""))):
+                unit = unit_of.get(c)
+                if unit is None or _blank(row[c]):
+                    continue
+                read = reads[unit]
+                read.codes.append(code)
+                read.values.append(row[c])
+                read.cells.append(f"{letters[c]}{r1}")
+            continue
         for unit, c in columns.items():
             value = row[c] if c < len(row) else ""
-            if _blank(value) and not (uncached or error_cells):
-                # Nothing to judge: a blank cell of a wide sheet is neither a value nor
-                # missing (what is owed is worked out from the values given; a unit's
-                # own inputs are missing only on its own form). Most of 考核办's sheet.
-                continue
             cell = f"{letters[c]}{r1}"
             read = reads[unit]
             if cell in uncached or cell in error_cells:

@@ -22,6 +22,7 @@ from functools import lru_cache
 from xlsxwriter.utility import xl_col_to_name
 
 from ..errors import FileRefused
+from . import quickxml as qx
 from .contract import READABLE, SHEET_NAME
 
 # Limits that keep one hostile or broken file from exhausting memory or time.
@@ -115,42 +116,10 @@ _ODS_SCAN = re.compile(
     rb"<(?P<tag>table:table|table:table-row|table:table-cell|table:covered-table-cell)(?=[\s/>])"
     + _ATTRS + rb"(?P<empty>/?)>|</(?P<end>table:table|table:table-row)\s*>"
 )
-_ATTR = re.compile(rb"""(?:^|\s)(?P<name>[\w.:-]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""")
-# calamine (quick-xml) knows an element by its local name: what follows the first
-# ':' of the tag name, the name running to the first space, tab, CR or LF. Any
-# prefix, 'x:', 'é:' or ':', makes <x:c ...> a cell.
-_NS = rb"(?:(?:[^ \t\r\n<>:/!?][^ \t\r\n<>:]*)?:)?"
-# One token of XML as quick-xml reads it: a comment to the first '-->', CDATA
-# to ']]>', a processing instruction to '?>', a tag (start or end) to its
-# first '>' outside quotes.
-_TOKEN = re.compile(rb"""<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<(?:[^>"']|"[^"]*"|'[^']*')*>""", re.S)
-_TAG_NAME = re.compile(rb"[^ \t\r\n]*")
-_R_ATTR = re.compile(rb"""(?:^|[^\w.:-])r\s*=\s*(?:"([^"]*)"|'([^']*)')""")   # every r=, as quick-xml may read one
-_CELL_REF = re.compile(rb"^([A-Za-z]+)([0-9]+)$")
-_ROW_REF = re.compile(rb"^[A-Za-z]*([0-9]+)$")
 # xlsxwriter and openpyxl ask Excel to recalculate everything on opening: the
 # results they saved (xlsxwriter's 0, openpyxl's nothing) were never calculated.
-_FULL_CALC = re.compile(rb"""<""" + _NS + rb"""calcPr(?=[\s/>])[^>]*?\sfullCalcOnLoad\s*=\s*["'](?:1|true)["']""")
+_FULL_CALC = re.compile(rb"""<""" + qx.NS + rb"""calcPr(?=[\s/>])[^>]*?\sfullCalcOnLoad\s*=\s*["'](?:1|true)["']""")
 _ODS_VALUE_ATTRS = (b"office:value", b"office:string-value", b"office:boolean-value", b"office:date-value", b"office:time-value")
-
-
-def _attrs(raw: bytes) -> dict[bytes, str]:
-    out = {}
-    for m in _ATTR.finditer(raw):
-        v = m.group("dq") if m.group("dq") is not None else m.group("sq")
-        out[m.group("name")] = html.unescape(v.decode("utf-8", "replace")) if b"&" in v else v.decode("utf-8", "replace")
-    return out
-
-
-def _local(name: bytes) -> bytes:
-    return name.rsplit(b":", 1)[-1]
-
-
-def _get(attrs: dict[bytes, str], local: bytes) -> str | None:
-    for k, v in attrs.items():
-        if _local(k) == local:
-            return v
-    return None
 
 
 def _ole_encrypted(data: bytes) -> bool:
@@ -428,29 +397,29 @@ def _xlsx_sheet_parts(book: bytes, rels: bytes, entries: tuple[str, ...]) -> tup
     sure = len({n.lower() for n in entries}) == len(entries)
     targets: dict[str, str] = {}
     raw_targets: dict[str, str] = {}
-    for _, local, tag, content, end_tag, _ in _xml_tags(rels):
+    for _, local, tag, content, end_tag, _ in qx.xml_tags(rels):
         if local != b"Relationship" or end_tag:
             continue
         raw = content[len(tag):]
-        a = _attrs(raw)
+        a = qx.parse_attrs(raw)
         target = a.get(b"Target", "")
         path = target.lstrip("/") if target.startswith("/") else os.path.normpath("xl/" + target).replace(os.sep, "/")
         rid = a.get(b"Id", "")
-        sure = sure and _plain_tag(raw) and rid not in targets
+        sure = sure and qx.plain_tag(raw) and rid not in targets
         targets[rid] = path
         raw_targets[rid] = target
     later: dict[str, str] = {}
-    for _, local, tag, content, end_tag, _ in _xml_tags(book):
+    for _, local, tag, content, end_tag, _ in qx.xml_tags(book):
         if local != b"sheet" or end_tag:
             continue
         raw = content[len(tag):]
-        a = _attrs(raw)
-        rid = _get(a, b"id") or ""
+        a = qx.parse_attrs(raw)
+        rid = qx.attr(a, b"id") or ""
         if targets.get(rid) in names:
             part, name = targets[rid], a.get(b"name", targets[rid])
             out[part] = name
-            ids = [k for k in a if _local(k) == b"id"]
-            sure = (sure and _plain_tag(raw) and ids in ([b"r:id"], [b"relationships:id"])
+            ids = [k for k in a if qx.local_name(k) == b"id"]
+            sure = (sure and qx.plain_tag(raw) and ids in ([b"r:id"], [b"relationships:id"])
                     and b"name" in a and name not in later and part not in later.values()
                     and _calamine_part(raw_targets[rid]) == part and part.isascii())
             later[name] = part
@@ -466,24 +435,11 @@ def _xlsx_sheet_parts(book: bytes, rels: bytes, entries: tuple[str, ...]) -> tup
 _xlsx_sheet_parts_cached = lru_cache(maxsize=32)(_xlsx_sheet_parts)
 
 
-def _plain_tag(attrs: bytes) -> bool:
-    """No attribute given twice and no entity or character reference in any value."""
-    found = [m.group("name") for m in _ATTR.finditer(attrs)]
-    return len(found) == len(set(found)) and b"&" not in attrs
-
-
 def _calamine_part(target: str) -> str:
     """The part calamine opens for a relationship's target (its own rule)."""
     if target.startswith("/xl/"):
         return target[1:]
     return target if target.startswith("xl/") else "xl/" + target
-
-
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 def _note_extent(facts: ZipFacts, sheet: str, max_row: int, max_col: int) -> None:
@@ -494,8 +450,12 @@ def _note_extent(facts: ZipFacts, sheet: str, max_row: int, max_col: int) -> Non
 
 # The quick look of _plain_sheet_fits: every cell tag written the way Excel,
 # WPS, openpyxl and xlsxwriter write it, no formula, no error value.
-_PLAIN_CELL = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"(?: s="[0-9]{1,9}")?(?: t="(?:s|n|b|str|inlineStr|d)")? ?/?>')
-_NOT_SMALL_PLAIN = re.compile(rb'<c (?!r="[A-Z][1-9][0-9]{0,3}"(?: s="[0-9]{1,9}")?(?: t="(?:s|n|b|str|inlineStr|d)")? ?/?>)')
+_PLAIN_ATTRS = rb'(?: s="[0-9]{1,9}")?(?: t="(?:s|n|b|str|inlineStr|d)")? ?/?>'    # after r="..."
+_PLAIN_CELL = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"' + _PLAIN_ATTRS)
+_NOT_PLAIN = re.compile(rb'<c (?!r="[A-Z]{1,3}[1-9][0-9]{0,6}"' + _PLAIN_ATTRS + rb")")
+_NOT_SMALL_PLAIN = re.compile(rb'<c (?!r="[A-Z][1-9][0-9]{0,3}"' + _PLAIN_ATTRS + rb")")
+_ROW_100 = re.compile(rb'<c r="[A-Z]{1,3}[1-9][0-9]{2}')   # a plain cell at row 100 or below
+_XFD_COLS = 18_278                                         # columns three letters can name (A..ZZZ)
 _ODD_CELL_TAG = re.compile(rb"<c[\t\n\r\x0b\x0c/>]")     # <c not followed by a space
 _PREFIXED_TAG = re.compile(rb":[cf][\s/>]")              # <x:c, <é:f: a cell or formula with any prefix
 _FORMULA_TAG = re.compile(rb"<f[\s/>]")
@@ -512,8 +472,10 @@ def _plain_sheet_fits(body: bytes) -> bool:
     then the cells the scan would see are among these tags, at the places they
     name; no formula tag means no formula, no t="e" no error value; and the
     area these tags could span, 10^(most row digits) x the farthest column,
-    which bounds the area the scan would measure, is within MAX_SHEET_CELLS.
-    Any other sheet gets the full scan.
+    which bounds the area the scan would measure, is within MAX_SHEET_CELLS
+    (with no row number of three digits, 100 x the columns three letters can
+    name is: an assessor's wide sheet, 3,000 unit columns, needs no list of
+    its cells). Any other sheet gets the full scan.
 
     Only the bytes from the first 'sheetData' to the last are looked at:
     calamine reads cells only between <sheetData> and </sheetData>, tags whose
@@ -530,14 +492,15 @@ def _plain_sheet_fits(body: bytes) -> bool:
         return False
     if _NOT_SMALL_PLAIN.search(body, start, end) is None and 26 * 9999 <= MAX_SHEET_CELLS:
         return True                           # all plain, none beyond Z9999
-    tags = body.count(b"<c ", start, end)
+    if _NOT_PLAIN.search(body, start, end) is not None:
+        return False                          # some cell tag is not plain
+    if _ROW_100.search(body, start, end) is None and 100 * _XFD_COLS <= MAX_SHEET_CELLS:
+        return True                           # all plain, none below row 99 (a wide 核定表: 3,000 columns)
     cells = _PLAIN_CELL.findall(body, start, end)
-    if len(cells) != tags:                    # some cell tag is not plain
-        return False
     if not cells:
         return True
     letters, rows = zip(*cells)
-    cols = max(_col_index(c.decode("ascii")) for c in set(letters)) + 1
+    cols = max(qx.col_index(c.decode("ascii")) for c in set(letters)) + 1
     return 10 ** max(map(len, rows)) * cols <= MAX_SHEET_CELLS
 
 
@@ -557,11 +520,11 @@ def _measure_xlsx(body: bytes, sheet: str, facts: ZipFacts, recalc: bool = False
             text = html.unescape(cell.formula.decode("utf-8", "replace")).strip()
             formula = "=" + text if text else "=（共享公式 / shared formula）"
             cached = saved != b"" or cell.inline \
-                or (cell.saved is not None and (_get(cell.attrs, b"t") or "") == "str")   # a formula that yields "" saves <v></v>
+                or (cell.saved is not None and (qx.attr(cell.attrs, b"t") or "") == "str")   # a formula that yields "" saves <v></v>
             if recalc or not cached:
                 uncached[ref] = formula
                 return
-        if (_get(cell.attrs, b"t") or "") == "e":
+        if (qx.attr(cell.attrs, b"t") or "") == "e":
             error = html.unescape(saved.decode("utf-8", "replace"))
             errors[ref] = f"{error}（{formula}）" if formula else error
 
@@ -588,7 +551,7 @@ def _sheet_cells(body: bytes, visit) -> tuple[int, int]:
     `visit` one by one (nothing kept) -> the farthest row and column of
     them, 0-based, -1 when none.
 
-    The XML is read token by token as quick-xml reads it (see _TOKEN), in one
+    The XML is read token by token as quick-xml reads it (see qx.TOKEN), in one
     pass, and elements are known by local name, whatever their prefix ('x:',
     'é:', ':'). A cell is placed as calamine's reader places it: at its r
     attribute (letters then digits, any number of each), else after the cell
@@ -601,7 +564,7 @@ def _sheet_cells(body: bytes, visit) -> tuple[int, int]:
     max_row = max_col = -1
     cell: _Cell | None = None         # the cell being read
     inside = None                     # (b"f" or b"v", offset of its text) within it
-    for m, local, name, content, end_tag, empty in _xml_tags(body):
+    for m, local, name, content, end_tag, empty in qx.xml_tags(body):
         if local in (b"c", b"row"):
             if cell is not None:      # a cell ends at its </c>, or at the next cell or row
                 max_row, max_col = max(max_row, cell.row), max(max_col, cell.col)
@@ -609,17 +572,17 @@ def _sheet_cells(body: bytes, visit) -> tuple[int, int]:
                 cell = inside = None
             if local == b"row":
                 if not end_tag:
-                    rows = [x for x in map(_row_ref, _r_values(content)) if x is not None]
+                    rows = [x for x in map(qx.row_ref, qx.r_values(content)) if x is not None]
                     if rows:
                         row_index = max(rows)
                 if end_tag or empty:
                     row_index, col_index = row_index + 1, 0
             elif not end_tag:
-                places = [x for x in map(_cell_ref, _r_values(content)) if x is not None]
+                places = [x for x in map(qx.cell_ref, qx.r_values(content)) if x is not None]
                 r, c = (max(p[0] for p in places), max(p[1] for p in places)) if places else (row_index, col_index)
                 col_index = c + 1
                 if not empty:
-                    cell = _Cell(r, c, _attrs(content[len(name):]))
+                    cell = _Cell(r, c, qx.parse_attrs(content[len(name):]))
             continue
         if cell is None:
             continue
@@ -648,49 +611,6 @@ def _sheet_cells(body: bytes, visit) -> tuple[int, int]:
     return max_row, max_col
 
 
-def _xml_tags(body: bytes):
-    """Every tag of `body` in order, read as quick-xml reads XML (see _TOKEN):
-    (match, local name, name, content between '<' or '</' and '>', end tag?,
-    empty element?). Comments, CDATA and processing instructions are passed
-    over; where quick-xml would fail (a tag never closed), this stops. One
-    pass, whatever the XML holds."""
-    pos = body.find(b"<")
-    while pos >= 0:
-        m = _TOKEN.match(body, pos)
-        if m is None:
-            return
-        pos = body.find(b"<", m.end())
-        token = m.group()
-        if token[1:2] in (b"!", b"?"):
-            continue
-        end_tag = token[1:2] == b"/"
-        content = token[2:-1] if end_tag else token[1:-1]
-        empty = not end_tag and content.endswith(b"/")
-        name = _TAG_NAME.match(content).group()
-        local = name.split(b":", 1)[-1] if b":" in name else name
-        if empty and local.endswith(b"/"):
-            local = local[:-1]
-        yield m, local, name, content, end_tag, empty
-
-
-def _r_values(content: bytes):
-    for m in _R_ATTR.finditer(content):
-        yield m.group(1) if m.group(1) is not None else m.group(2)
-
-
-def _cell_ref(value: bytes) -> tuple[int, int] | None:
-    """(row, column), 0-based, as calamine reads an r attribute; None where it fails."""
-    m = _CELL_REF.match(value)
-    if m is None or int(m.group(2)) == 0:
-        return None
-    return int(m.group(2)) - 1, _col_index(m.group(1).decode("ascii"))
-
-
-def _row_ref(value: bytes) -> int | None:
-    m = _ROW_REF.match(value)
-    return int(m.group(1)) - 1 if m and int(m.group(1)) > 0 else None
-
-
 def _measure_ods(body: bytes, facts: ZipFacts) -> None:
     """The same for every table of an OpenDocument spreadsheet, counting repeats."""
     name, row, col, rows_rep = None, 0, 0, 1
@@ -713,7 +633,7 @@ def _measure_ods(body: bytes, facts: ZipFacts) -> None:
             name = None
             continue
         tag, attrs, empty = m.group("tag"), m.group("attrs"), m.group("empty") == b"/"
-        a = _attrs(attrs)
+        a = qx.parse_attrs(attrs)
         if tag == b"table:table":
             close_table()
             name, row, max_row, max_col = a.get(b"table:name", ""), 0, -1, -1
