@@ -44,7 +44,10 @@ FLUSH_ROWS = 2048
 def _inline_text(s: str) -> str:
     """The <is> of an inline string, as xlsxwriter's constant-memory writer makes it
     (except that text looking like rich-text XML is escaped too: it is text)."""
-    if _NEEDS_ESCAPE.search(s):
+    # Most texts need no escape, known at C speed: a printable text has no control
+    # character and neither non-character (a line break or tab takes the regex).
+    if not (s.isprintable() and "&" not in s and "<" not in s and ">" not in s and "_x" not in s) \
+            and _NEEDS_ESCAPE.search(s):
         s = _LITERAL_ESCAPE.sub(r"_x005F\1", s)
         s = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", s)
         s = s.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")

@@ -27,7 +27,9 @@ CREATED = datetime(2023, 3, 1)
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 LONG = "长" * 40000
 HOSTILE = ["=1+1", "+cmd|' /C calc'!A0", "<&>\"'", "a\x01b\x1fc\x00", "_x0041_ and \x07", " lead", "trail\t",
-           "line\nbreak", "\ufffe\uffff", "@SUM(A1)", "-2+3", LONG, "太原市", ""]
+           "line\nbreak", "\ufffe\uffff", "@SUM(A1)", "-2+3", LONG, "太原市", "",
+           # not printable yet nothing to escape; "_x" that is no escape; a long plain text
+           "全角\u3000空格", "tab\tinside", "_xyz_ _x00G1_", "文件.xlsx 填报表!G40；" * 60]
 
 
 def _rows():

@@ -79,3 +79,23 @@ def test_one_line_shortcut_only_for_texts_that_fit(seed):
     # The shortcut is what places a typical source cell on one line.
     assert T.text_lines("清荷市.xlsx 填报表!G7", 30) == 1
     assert T.text_lines("清荷市.xlsx 填报表!G7；核定/核定表_考核办.xlsx 核定表!D5", 30) == 2
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_texts_of_one_shape_share_a_count_and_each_is_right(seed):
+    # text_lines caches a count by the text's shape (letters, digits -> "0", CJK
+    # ideographs -> "中"): every text of a shape must wrap as the plain fill says.
+    rng = random.Random(seed)
+    letters, ideographs = "abcxyzGDAQ0123456789", "河通县清荷市填报表核定考核办一龘㐀䶵鿿"
+    others = list("./!_-；（）−×“”、，①— \t") + ["é", "😀", "\u3000", "\u4dc0"]      # kept as they are
+    for _ in range(400):
+        pattern = [rng.choice(["L", "I", "O"]) for _ in range(rng.randint(1, 50))]
+        fixed = [rng.choice(others) for _ in pattern]
+        width = rng.choice([9, 20, 30, 60])
+        capacity = max((7 * width + 5 - T.CELL_PADDING_PX) / (10 * T.PX_PER_PT / 2), 2)
+        for _ in range(5):     # texts of one shape: the first fills the cache
+            s = "".join(rng.choice(letters) if p == "L" else rng.choice(ideographs) if p == "I" else f
+                        for p, f in zip(pattern, fixed))
+            assert T.text_lines(s, width) == _reference(s, capacity), (s, width)
+    assert "䷀".translate(T._SHAPE) == "䷀" and "é😀".translate(T._SHAPE) == "é😀"   # not shaped
+    assert "龘㐀G7".translate(T._SHAPE) == "中中00"
