@@ -437,6 +437,13 @@ class Sheet:
             else:
                 self.figure(row, col, value, style)
 
+    def merged(self, row: int, first: int, last: int, height: float | None, text: str, style: str) -> None:
+        """A row `height` points high (None: the default) whose columns first..last
+        are one merged cell holding `text`. Body.merged streams the same."""
+        self.ws.set_row(row, height, None, {})
+        self._check(self.ws.merge_range(row, first, row, last, "", self.fmt[style]), row, first)
+        self.text(row, first, text, style)
+
     def fit_height(self, cells: dict[int, object], span: dict[int, int] | None = None,
                    indent: dict[int, float] | None = None) -> float | None:
         """The height (points) fit_row gives a row, None for the default."""

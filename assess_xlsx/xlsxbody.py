@@ -62,6 +62,11 @@ class Whole(int):
     """A whole number among a row's cells (a rank, a count), written as itself;
     a plain int there is a figure in hundredths (Sheet.row, Body.row)."""
 
+    @classmethod
+    def of(cls, value) -> "Whole | None":
+        """`value` as a row's whole number; None (a blank cell) for a missing one."""
+        return None if value is None or pd.isna(value) else cls(int(value))
+
 
 class _Letters(dict):
     """Column letters by index, made once each."""
@@ -215,6 +220,13 @@ class Body:
             parts.append(f'<c r="{letters[col]}{r1}"{xf[style]}{tail}')
         self._buf.append("".join(parts))
         self._row, self._r1, self._col = row, r1, last
+
+    def merged(self, row: int, first: int, last: int, height: float | None, text: str, style: str) -> None:
+        """Sheet.merged streamed: the text in `first`, blank cells in its style to
+        `last`, and the range among the sheet's merges (xlsxwriter writes them at
+        close). Rows come strictly in order, so it cannot overlap another."""
+        self.ws.merge.append([row, first, row, last])
+        self.row(row, height, [(first, style, text)] + [(c, style, None) for c in range(first + 1, last + 1)])
 
     def figure(self, row: int, col: int, hundredths, style: str = "num") -> None:
         if hundredths is None or hundredths is pd.NA or hundredths != hundredths:

@@ -12,7 +12,7 @@ import pandas as pd
 from ..findings import ERROR, INFO, WARNING
 from ..labels import FILE_STATUS_ZH, REJECTED, SCORED, SEVERITY_ZH, SIDE_ZH, STATUS_ZH
 from ..textfit import lines_height, text_lines
-from ..xlsx import BODY_PT, Book, fitted_height
+from ..xlsx import BODY_PT, Book, Whole, fitted_height
 from .facts import Facts, cell_key
 from .review import assessors_block
 
@@ -139,9 +139,9 @@ def files_sheet(book: Book, facts: Facts, only: str | None, name: str) -> None:
     """Units, files and every problem found; `only`: one unit's part (per-city workbooks).
 
     Seven columns shared by the three tables, so the sheet prints one A4 landscape
-    page wide at 100 %; long texts wrap and their rows grow to fit."""
+    page wide at 100 %; long texts wrap and their rows grow to fit. A row at a
+    time (Sheet.row, or streamed by a Body for a national run's 6,000 rows)."""
     sh = book.sheet(name, repeat=(2, 2))
-    ws = sh.ws
     unit = facts.unit_word
     sh.widths([14, 26, 14, 9, 12, 40, 18])
     sh.text(0, 0, "提交情况", "title")
@@ -150,28 +150,25 @@ def files_sheet(book: Book, facts: Facts, only: str | None, name: str) -> None:
     findings = facts.findings if not only else facts.findings_by_unit.get(only, [])
     n_err = sum(f.severity == ERROR for f in findings)
     sh.banner(1, f"{len(units)} 个单位，{len(files)} 个文件，发现错误 {n_err} 处、提醒 {len(findings) - n_err} 处。", 6)
-    ws.set_row(2, lines_height(2))
-    sh.head(2, [unit, "文件", "状态", "填报项数", "问题数"])
-    ws.freeze_panes(3, 1)
+    sh.ws.freeze_panes(3, 1)
+    out = sh.body(2, len(units) + len(files) + len(findings))
+    head = lines_height(2)
+    out.row(2, head, [(c, "head", text) for c, text in enumerate([unit, "文件", "状态", "填报项数", "问题数"])])
     r = 3
     statuses = facts.cities["status"]
     for u in units:
         status = statuses[u]
         names = "；".join(facts.unit_files(u)) or "（无）"
         bad = status != SCORED
-        sh.fit_row(r, {0: u, 1: names})
-        sh.text(r, 0, u, "error" if bad else "top")
-        sh.text(r, 1, names, "error_wrap" if bad else "wrap")
-        sh.text(r, 2, STATUS_ZH[status], "error" if bad else "top")
         n_inputs, n_problems = facts.counts_by_unit.get(u, (0, 0))
-        sh.whole(r, 3, n_inputs, "rank")
-        sh.whole(r, 4, n_problems, "rank")
+        out.row(r, sh.fit_height({0: u, 1: names}), [
+            (0, "error" if bad else "top", u), (1, "error_wrap" if bad else "wrap", names),
+            (2, "error" if bad else "top", STATUS_ZH[status]), (3, "rank", Whole.of(n_inputs)), (4, "rank", Whole.of(n_problems))])
         r += 1
     r += 1
-    sh.text(r, 0, "各文件", "section")
+    out.row(r, None, [(0, "section", "各文件")])
     r += 1
-    ws.set_row(r, lines_height(2))
-    sh.head(r, [unit, "文件", "状态", "填报项数", "问题数"])
+    out.row(r, head, [(c, "head", text) for c, text in enumerate([unit, "文件", "状态", "填报项数", "问题数"])])
     r += 1
     unit_status = dict(zip(facts.cities.index, facts.cities["status"]))
     for rec in files.itertuples(index=False):
@@ -183,38 +180,36 @@ def files_sheet(book: Book, facts: Facts, only: str | None, name: str) -> None:
         else:
             label = FILE_STATUS_ZH.get(status, status)
         style = "error" if label in (STATUS_ZH[REJECTED], FILE_STATUS_ZH["unreadable"], FILE_STATUS_ZH["held"]) else "muted" if label == FILE_STATUS_ZH["skipped"] else "text"
-        sh.fit_row(r, {0: rec.city, 1: rec.file})
-        sh.text(r, 0, rec.city or "—", style)
-        sh.text(r, 1, rec.file, "error_wrap" if style == "error" else "wrap")
-        sh.text(r, 2, label, style)
-        sh.whole(r, 3, rec.inputs)
-        sh.whole(r, 4, rec.problems)
+        out.row(r, sh.fit_height({0: rec.city, 1: rec.file}), [
+            (0, style, _text(rec.city) or "—"), (1, "error_wrap" if style == "error" else "wrap", _text(rec.file)),
+            (2, style, label), (3, "rank", Whole.of(rec.inputs)), (4, "rank", Whole.of(rec.problems))])
         r += 1
     if facts.folders and not only:
         text = "已跳过的子文件夹（不计入文件数，其中的工作簿未读取）：" + "、".join(facts.folders)
-        sh.fit_row(r, {0: text}, span={0: 6})
-        ws.merge_range(r, 0, r, 6, "", book.fmt["note"])
-        sh.text(r, 0, text, "note")
+        out.merged(r, 0, 6, sh.fit_height({0: text}, span={0: 6}), text, "note")
         r += 1
     r += 1
     if not only:
-        r = assessors_block(sh, r, facts.result) + 1
-    sh.text(r, 0, "发现的问题" if findings else "没有发现问题。", "section")
+        r = assessors_block(out, r, facts.result) + 1
+    out.row(r, None, [(0, "section", "发现的问题" if findings else "没有发现问题。")])
     r += 1
     if not findings:
         return
-    sh.head(r, ["级别", "文件", "单元格", "编号", "填的内容", "说明", "应为"])
+    out.row(r, None, [(c, "head", text) for c, text in enumerate(["级别", "文件", "单元格", "编号", "填的内容", "说明", "应为"])])
     r += 1
     order = {ERROR: 0, WARNING: 1, INFO: 2}  # severities, most serious first
     for f in sorted(findings, key=lambda f: (order.get(f.severity, 3), f.file, f.sheet, cell_key(f.cell))):
         err = f.severity == ERROR
         where = f"{f.sheet}!{f.cell}" if f.sheet and f.cell else f.sheet or f.cell
-        sh.fit_row(r, {1: f.file or f.city, 2: where, 4: f.value, 5: f.message_zh, 6: f.expected})
-        sh.text(r, 0, SEVERITY_ZH.get(f.severity, f.severity), "error" if err else "top")
-        sh.text(r, 1, f.file or f.city, "wrap")
-        sh.text(r, 2, where, "wrap")
-        sh.text(r, 3, f.input, "top_center")
-        sh.text(r, 4, f.value, "wrap")
-        sh.text(r, 5, f.message_zh, "error_wrap" if err else "wrap")
-        sh.text(r, 6, f.expected, "wrap")
+        texts = [SEVERITY_ZH.get(f.severity, f.severity), f.file or f.city, where, f.input, f.value, f.message_zh, f.expected]
+        texts = [_text(t) for t in texts]
+        out.row(r, sh.fit_height({1: texts[1], 2: texts[2], 4: texts[4], 5: texts[5], 6: texts[6]}), [
+            (0, "error" if err else "top", texts[0]), (1, "wrap", texts[1]), (2, "wrap", texts[2]),
+            (3, "top_center", texts[3]), (4, "wrap", texts[4]), (5, "error_wrap" if err else "wrap", texts[5]),
+            (6, "wrap", texts[6])])
         r += 1
+
+
+def _text(value) -> str:
+    """A cell's text as Sheet.text writes it ("" for nothing): a row's str cells are text."""
+    return "" if value is None else str(value)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..labels import FILE_STATUS_ZH, STATUS_ZH
-from ..xlsx import Book, Sheet
+from ..xlsx import Book, Sheet, Whole
 
 REVIEW_SHEET = "自评与核定"
 REVIEW_HEAD = ["单位", "编号", "填报内容", "自评", "核定", "核定单位", "自评来源", "核定来源"]
@@ -50,32 +50,31 @@ def review_sheet(book: Book, result) -> None:
         sh.ws.autofilter(2, 0, r - 1, len(REVIEW_HEAD) - 1)
 
 
-def assessors_block(sh: Sheet, r: int, result) -> int:
-    """提交情况's part on the assessors: their sheets, then what each still owes."""
+def assessors_block(out, r: int, result) -> int:
+    """提交情况's part on the assessors: their sheets, then what each still owes.
+    `out`: the sheet or its streamed Body (rows in order, Sheet.row's calls)."""
     files = result.files
     mine = files[files["assessor"].astype(str) != ""] if "assessor" in files.columns else files.iloc[0:0]
-    sh.text(r, 0, "核定表", "section")
+    out.row(r, None, [(0, "section", "核定表")])
     r += 1
-    sh.head(r, ["文件", "核定单位", "状态", "核定项数", "问题数"])
+    out.row(r, None, [(c, "head", text) for c, text in enumerate(["文件", "核定单位", "状态", "核定项数", "问题数"])])
     r += 1
     if not len(mine):
-        sh.text(r, 0, "（未收到核定表）", "muted")
+        out.row(r, None, [(0, "muted", "（未收到核定表）")])
         r += 1
     for rec in mine.itertuples(index=False):
         style = "error" if rec.status in ("rejected", "unreadable") else "text"
-        sh.text(r, 0, rec.file, style)
-        sh.text(r, 1, rec.assessor or "—", style)
-        sh.text(r, 2, FILE_STATUS_ZH.get(rec.status, rec.status), style)
-        sh.whole(r, 3, rec.inputs)
-        sh.whole(r, 4, rec.problems)
+        out.row(r, None, [(0, style, str(rec.file)), (1, style, str(rec.assessor or "—")),
+                          (2, style, FILE_STATUS_ZH.get(rec.status, rec.status)),
+                          (3, "rank", Whole.of(rec.inputs)), (4, "rank", Whole.of(rec.problems))])
         r += 1
     owed = _owed(result)
     r += 1
-    sh.text(r, 0, "尚待核定" if len(owed) else "各核定单位已全部核定。", "section")
+    out.row(r, None, [(0, "section", "尚待核定" if len(owed) else "各核定单位已全部核定。")])
     r += 1
     if not len(owed):
         return r
-    sh.head(r, ["核定单位", "编号", "单位"])
+    out.row(r, None, [(c, "head", text) for c, text in enumerate(["核定单位", "编号", "单位"])])
     r += 1
     every = len(result.roster.units)
     for assessor, group in owed.groupby("assessor", sort=False):
@@ -83,9 +82,8 @@ def assessors_block(sh: Sheet, r: int, result) -> int:
         for code, units in group.groupby("code", sort=False)["city"]:
             by_units.setdefault(tuple(units), []).append(code)
         for units, codes in by_units.items():
-            sh.text(r, 0, assessor, "error")
-            sh.text(r, 1, "、".join(codes), "wrap")
-            sh.text(r, 2, f"全部{every}个单位" if len(units) == every else "、".join(units), "wrap")
+            out.row(r, None, [(0, "error", str(assessor)), (1, "wrap", "、".join(codes)),
+                              (2, "wrap", f"全部{every}个单位" if len(units) == every else "、".join(units))])
             r += 1
     return r
 
