@@ -1,6 +1,6 @@
 """`python -m assess_xlsx` runs the command line, like the `assess-xlsx` command."""
 
-from .cli import cli
+from .cli import main
 
 if __name__ == "__main__":
-    cli(prog_name="assess-xlsx")
+    main()

@@ -249,3 +249,28 @@ def test_progress_bar_only_on_a_terminal(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "stderr", quiet)
     cli_module._score_with_progress(inbox, read_scheme(), DEFAULT_ROSTER, Settings(), quiet=True)
     assert quiet.getvalue() == ""
+
+
+# --------------------------------------------------------------------------- the console script's exit
+
+def _console(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "assess_xlsx", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, encoding="utf-8", timeout=300)
+
+
+def test_the_console_script_flushes_everything_and_exits_with_the_commands_code(tmp_path):
+    """main() ends the process without the interpreter's teardown (cli.main): every
+    line printed still arrives, and the exit code is the command's: 0, 1, 2."""
+    inbox = copy_samples(tmp_path)
+    done = _console("score", inbox, "-o", tmp_path / "结果.xlsx", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-2:] == ["结果 / Result：11 个单位已计分，0 个单位数据有误，0 个单位未提交 / 11 scored, 0 rejected, 0 missing",
+                          f"已写入 / written：{tmp_path / '结果.xlsx'}"]
+    assert "  1  太原市  116.87  优秀" in lines and (tmp_path / "结果.xlsx").exists()
+    problems = _console("check", SAMPLES / "with-errors", cwd=tmp_path)
+    assert problems.returncode == 1 and problems.stdout.splitlines()[-1].startswith("结果 / Result：0 个单位可评分，3 个单位数据有误")
+    trouble = _console("score", tmp_path / "nowhere", cwd=tmp_path)
+    assert trouble.returncode == 2 and trouble.stdout == ""
+    assert trouble.stderr.splitlines()[-1].startswith("错误 / Error: 'INBOX' 的值无效")
+    assert _console("--version", cwd=tmp_path).stdout == "assess-xlsx, version 0.1.0\n"
