@@ -419,9 +419,7 @@ def _numbers(codes, compact, is_num, kind, specs, number, text, problem, note) -
     bad_unit |= (pre != "") & (kind != "rank")
     too_long = intpart.str.len() > MAX_DIGITS
 
-    ints = pd.Series(0, index=intpart.index, dtype="int64")
-    fine = ~too_long
-    ints[fine] = intpart[fine].astype("int64")
+    ints = intpart.where(~too_long, "0").astype("int64")     # too long: refused below
     decimals = frac.str.len()
     cents = frac.str.ljust(2, "0").str[:2]
     cents = cents.where(cents != "", "0").astype("int64")
@@ -447,9 +445,11 @@ def _numbers(codes, compact, is_num, kind, specs, number, text, problem, note) -
         (value < lo_h, "value-below-min"),
         (_mask(value > hi_h), "value-over-max"),
     )
+    # .loc with a boolean mask: a plain [] first tries the mask as a label, and
+    # pandas formats the whole Series for the error it then drops.
     for mask, name in rules_in_order:
-        code[(code == "") & mask] = name
-    code[(code == "value-over-max") & (kind == "score")] = "score-over-points"
+        code.loc[(code == "") & mask] = name
+    code.loc[(code == "value-over-max") & (kind == "score")] = "score-over-points"
     for i in code.index[code == "percent-fraction"]:
         note[i] = _plain(Decimal(compact[i].rstrip("%")) * 100)   # 0.04 -> "4"
     problem[code.index] = code
