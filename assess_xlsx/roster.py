@@ -47,6 +47,12 @@ class Roster:
         # Built once: a wide 核定表 asks for each of its thousands of columns.
         return frozenset(self.units)
 
+    @cached_property
+    def _names(self) -> tuple[dict[str, str], dict[str, frozenset[str]], tuple[int, ...]]:
+        # Built once, kept here: every file asks twice, and a cache keyed by the
+        # units would hash all 3,000 names each time.
+        return _unit_names(self.units)
+
 
 DEFAULT_ROSTER = Roster(units=DEFAULT_UNITS, capitals=frozenset({"太原市"}), source="默认名单（山西省11个设区市）")
 
@@ -102,10 +108,9 @@ def _short(unit: str) -> str:
     return unit
 
 
-@lru_cache(maxsize=8)
 def _unit_names(units: tuple[str, ...]) -> tuple[dict[str, str], dict[str, frozenset[str]], tuple[int, ...]]:
-    """Built once per roster, so that naming a unit costs the same for 11 units
-    or 3,000: name (full or short) -> the first unit in roster order so named,
+    """Built once per roster (Roster._names), so that naming a unit costs the same
+    for 11 units or 3,000: name (full or short) -> the first unit in roster order so named,
     name -> every unit so named, and the lengths names have."""
     first: dict[str, str] = {}
     every: dict[str, set[str]] = {}
@@ -118,13 +123,13 @@ def _unit_names(units: tuple[str, ...]) -> tuple[dict[str, str], dict[str, froze
 
 def match_unit(text: str, roster: Roster) -> str | None:
     """The roster unit a 被考核单位 cell names exactly (full or short name)."""
-    return _unit_names(tuple(roster.units))[0].get(_norm(text))
+    return roster._names[0].get(_norm(text))
 
 
 def unit_from_filename(name: str, roster: Roster) -> str | None:
     """The one roster unit named in a file name ('2022太原市政务公开考核表.xlsx')."""
     stem = _norm(Path(name).stem)
-    _, every, lengths = _unit_names(tuple(roster.units))
+    _, every, lengths = roster._names
     # Every unit whose full or short name is inside the stem: the stem's pieces
     # of the lengths names have, looked up (not every name searched for).
     found: set[str] = set()

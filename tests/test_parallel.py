@@ -255,3 +255,24 @@ def test_roster_lookups_agree_with_searching_every_unit():
             assert R.match_unit(text, roster) == _match_every_unit(text, roster), text
             name = text + rng.choice([".xlsx", ".x.xlsx", ""])
             assert R.unit_from_filename(name, roster) == _file_every_unit(name, roster), name
+
+
+# --------------------------------------------------------------------------- reading a file within the limit
+
+def test_read_capped_reads_to_the_limit_and_one_byte_more(tmp_path, monkeypatch):
+    small, big = tmp_path / "small.xlsx", tmp_path / "big.xlsx"
+    small.write_bytes(b"PK" + b"x" * 998)
+    big.write_bytes(b"y" * 5000)
+    monkeypatch.setattr(G, "MAX_FILE_BYTES", 4096)
+    with open(small, "rb") as fh:
+        assert G.read_capped(fh) == small.read_bytes()
+    with open(big, "rb") as fh:
+        assert G.read_capped(fh) == b"y" * 4097          # one more than the limit: too large
+    # A file that grew after it was measured is read on, to the limit.
+    real_fstat = G.os.fstat
+    monkeypatch.setattr(G.os, "fstat", lambda fd: type("S", (), {"st_size": 100})())
+    with open(small, "rb") as fh:
+        assert G.read_capped(fh) == small.read_bytes()
+    with open(big, "rb") as fh:
+        assert G.read_capped(fh) == b"y" * 4097
+    monkeypatch.setattr(G.os, "fstat", real_fstat)

@@ -34,7 +34,7 @@ from ..rules.roles import OFFICE
 from .contract import ASSESSOR_LABEL, CODE_HEADER, NAME_HEADER, RULE_HEADER, file_label
 from .extract import (_CODE_LIKE, HEADER_SCAN_ROWS, _blank, _classify, _FileRead, _read_file, _reraise_interrupt,
                       label_cell)
-from .guard import MAX_FILE_BYTES, ZipRefused, _ole_encrypted, inspect_zip
+from .guard import MAX_FILE_BYTES, ZipRefused, _ole_encrypted, inspect_zip, read_capped
 
 FIXED_HEADERS = frozenset({CODE_HEADER, NAME_HEADER, _norm(RULE_HEADER)})
 
@@ -166,7 +166,7 @@ def _wide_grid(path: Path, units: frozenset):
     from python_calamine import CalamineWorkbook
 
     with open(path, "rb") as fh:
-        data = fh.read(MAX_FILE_BYTES + 1)
+        data = read_capped(fh)
     if not data or len(data) > MAX_FILE_BYTES or _ole_encrypted(data):
         return None
     try:

@@ -34,7 +34,7 @@ from ..roster import Roster, _norm, match_unit, unit_from_filename
 from ..rules.inputs import _as_text, expected_text
 from .contract import CODE_HEADER, READABLE, SHEET_NAME, UNIT_LABEL, VALUE_HEADER, file_label, skip_reason
 from .guard import (_CHUNK, _OLE, _PK, MAX_FILE_BYTES, MAX_SHEET_CELLS, ZipFacts, ZipRefused, _mb, _ole_encrypted,
-                    _reason, inspect_zip)
+                    _reason, inspect_zip, read_capped)
 from .biff import BiffRefused, check_xls
 
 HEADER_SCAN_ROWS = 60
@@ -87,7 +87,7 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
         if size > MAX_FILE_BYTES:
             out.sha256 = _sha256_stream(fh)
             return unreadable("file-too-large", value=_mb(size), expected=_mb(MAX_FILE_BYTES))
-        data = fh.read(MAX_FILE_BYTES + 1)
+        data = read_capped(fh)
     out.sha256 = hashlib.sha256(data).hexdigest()
     if not data:
         return unreadable("file-empty", expected=READABLE)

@@ -1,6 +1,7 @@
 """Hostile-file guards: a zipped workbook inspected before any parser sees it.
 
-The interface: `inspect_zip(data)` -> ZipFacts (or None for a file that is
+The interface: `read_capped(fh)` reads a file within the size limit;
+`inspect_zip(data)` -> ZipFacts (or None for a file that is
 not a zip), raising ZipRefused with the finding to report; `ZipFacts.measure`
 and `ZipFacts.settle` inspect a worksheet just before calamine parses it;
 `_ole_encrypted(data)` tells an encrypted workbook; the MAX_* limits. See the
@@ -120,6 +121,19 @@ _ODS_SCAN = re.compile(
 # results they saved (xlsxwriter's 0, openpyxl's nothing) were never calculated.
 _FULL_CALC = re.compile(rb"""<""" + qx.NS + rb"""calcPr(?=[\s/>])[^>]*?\sfullCalcOnLoad\s*=\s*["'](?:1|true)["']""")
 _ODS_VALUE_ATTRS = (b"office:value", b"office:string-value", b"office:boolean-value", b"office:date-value", b"office:time-value")
+
+
+def read_capped(fh) -> bytes:
+    """An open file's bytes, at most MAX_FILE_BYTES + 1 (one more than the limit
+    says the file is too large). Asked for by the file's size: a read of
+    MAX_FILE_BYTES + 1 has Python set aside 100 MB before reading 50 KB, a
+    sixth of reading a filled form. A file that grew since stat is read on,
+    up to the limit."""
+    size = os.fstat(fh.fileno()).st_size
+    data = fh.read(min(size, MAX_FILE_BYTES) + 1)
+    if size < len(data) <= MAX_FILE_BYTES:
+        data += fh.read(MAX_FILE_BYTES + 1 - len(data))
+    return data
 
 
 def _ole_encrypted(data: bytes) -> bool:
