@@ -10,6 +10,7 @@ programs fill the sheet in by them.
 from __future__ import annotations
 
 import os
+import re
 import unicodedata
 from pathlib import Path
 
@@ -30,6 +31,9 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 READABLE = "未加密、能打开的工作簿（.xlsx、.xlsm、.xls、.ods）"
 
 
+_SURROGATE = re.compile("[\udc80-\udcff]")     # a byte of a name that was not UTF-8
+
+
 def file_label(name: str) -> str:
     """A file name as text that can be shown and written anywhere.
 
@@ -37,7 +41,7 @@ def file_label(name: str) -> str:
     which Python keeps as lone surrogates: no terminal, CSV or workbook can
     print them. Decode such bytes as GB18030 (else with replacement marks);
     the file itself is still opened by its real name."""
-    if not any("\udc80" <= ch <= "\udcff" for ch in name):
+    if _SURROGATE.search(name) is None:
         return name
     raw = os.fsencode(name)
     try:
@@ -54,7 +58,7 @@ def skip_reason(name: str) -> str | None:
         return "file-skipped-lock"
     if name.startswith("."):
         return "file-skipped-hidden"
-    if Path(name).suffix.lower() not in WORKBOOK_SUFFIXES:
+    if os.path.splitext(name)[1].lower() not in WORKBOOK_SUFFIXES:    # Path(name).suffix, without the Path
         return "file-skipped-other"
     return None
 

@@ -104,7 +104,7 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
     norm = normalise(cells["code"], cells["value"], rules) if len(cells) else _empty_norm()
     cells = pd.concat([cells, norm], axis=1)
     cells["by"] = pd.Series(np.array(authors, dtype=object)[cells["order"].to_numpy()], dtype=object, copy=False)
-    cells = _permitted(cells, inputs, report)
+    cells = _permitted(cells, _allowed(reads + areads, authors, inputs), inputs, report)
     filled = cells[cells["problem"] != "blank"]
     _report_rejections(filled[filled["problem"] != ""], inputs, report)
 
@@ -150,14 +150,32 @@ def _prefix(folder: Path, adir: Path) -> str:
         return adir.name
 
 
-def _permitted(cells: pd.DataFrame, inputs, report: Report) -> pd.DataFrame:
-    """The cells whose author may fill their input; a value for another's input is refused with a warning."""
+def _allowed(reads, authors, inputs) -> np.ndarray:
+    """Whether each cell's author may fill its input, for the cells of `reads` in
+    _cells_frame's order: decided once per author and list of codes (files made
+    from one template share theirs), not once per cell."""
+    pairs: dict[tuple[str, str], bool] = {}
+    masks: dict[tuple, np.ndarray] = {}
+    parts = []
+    for read, author in zip(reads, authors):
+        if not len(read.codes):
+            continue
+        key = (author, read.codes if isinstance(read.codes, tuple) else tuple(read.codes))
+        mask = masks.get(key)
+        if mask is None:
+            for code in key[1]:
+                if (author, code) not in pairs:
+                    pairs[author, code] = may_fill(author, inputs[code].filled_by)
+            mask = masks[key] = np.fromiter((pairs[author, c] for c in key[1]), dtype=bool, count=len(key[1]))
+        parts.append(mask)
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
+
+
+def _permitted(cells: pd.DataFrame, allowed: np.ndarray, inputs, report: Report) -> pd.DataFrame:
+    """The cells whose author may fill their input (`allowed`, by _allowed); a value
+    for another's input is refused with a warning."""
     if not len(cells):
         return cells
-    by, codes = cells["by"].tolist(), cells["code"].tolist()     # lists: iterating a column is slow
-    # A few authors times 90 inputs: each pair decided once.
-    pairs = {(b, c): may_fill(b, inputs[c].filled_by) for b, c in set(zip(by, codes))}
-    allowed = np.fromiter((pairs[bc] for bc in zip(by, codes)), dtype=bool, count=len(cells))
     refused = cells[~allowed & (cells["problem"] != "blank").to_numpy()]
     for rec in refused.itertuples(index=False):
         where = "单位自评表" if rec.by == SELF else f"{rec.by}的核定表"
@@ -185,7 +203,7 @@ def _judge(own: pd.DataFrame, judged: pd.DataFrame, inputs, whose: dict, roster:
     }, columns=REVIEW_COLUMNS)
     order = {code: k for k, code in enumerate(inputs)}
     values = pd.concat([judged, own[~beaten]], ignore_index=True)
-    values = values.assign(_o=values["code"].map(order)).sort_values(["city", "_o"], kind="stable")
+    values = values.iloc[_by_city_then_input(values, order)]
     place = {u: k for k, u in enumerate(roster.units)}
     reviews = reviews.assign(_o=reviews["code"].map(order), _u=reviews["city"].map(place))
     reviews = reviews.sort_values(["_u", "_o"], kind="stable").drop(columns=["_o", "_u"])
@@ -193,13 +211,26 @@ def _judge(own: pd.DataFrame, judged: pd.DataFrame, inputs, whose: dict, roster:
 
 
 def _owed(filled: pd.DataFrame, reads, inputs, roster: Roster) -> pd.DataFrame:
-    """(assessor, input, unit) for every assessor's input no sheet gives a value for."""
-    have = set(zip(filled["city"].tolist(), filled["code"].tolist()))
-    have |= {(r.city, code) for r in reads if r.city for code in r.uncached}
-    rows = [(spec.filled_by, spec.code, unit)
-            for spec in inputs.values() if spec.type.number and spec.filled_by != SELF
-            for unit in roster.units if (unit, spec.code) not in have]
-    return pd.DataFrame(rows, columns=OWED_COLUMNS, dtype=object)
+    """(assessor, input, unit) for every assessor's input no sheet gives a value for,
+    input by input in table order, units in roster order."""
+    specs = [spec for spec in inputs.values() if spec.type.number and spec.filled_by != SELF]
+    units = pd.Index(roster.units)
+    codes = pd.Index([spec.code for spec in specs])
+    # A grid of units x these inputs, marked where a value (or a formula never
+    # calculated, refused already) was given: in C, not a set of 180,000 pairs.
+    have = np.zeros((len(codes), len(units)), dtype=bool)
+    at_code, at_unit = codes.get_indexer(filled["code"]), units.get_indexer(filled["city"])
+    given = (at_code >= 0) & (at_unit >= 0)
+    have[at_code[given], at_unit[given]] = True
+    for r in reads:
+        if r.city and r.uncached:
+            k, u = codes.get_indexer(list(r.uncached)), units.get_loc(r.city) if r.city in units else -1
+            if u >= 0:
+                have[k[k >= 0], u] = True
+    code_at, unit_at = np.nonzero(~have)
+    return pd.DataFrame({"assessor": [specs[k].filled_by for k in code_at.tolist()],
+                         "code": codes[code_at].tolist(), "city": units[unit_at].tolist()},
+                        columns=OWED_COLUMNS, dtype=object)
 
 
 def _assessed_files(afiles, filled: pd.DataFrame, report: Report) -> pd.DataFrame:
@@ -292,8 +323,7 @@ def _merge(accepted: pd.DataFrame, inputs, report: Report) -> pd.DataFrame:
                 note=f"{other.file} {other.sheet}!{other.cell}", city=city, input=code,
             )
     values = acc[~clash]
-    values = values.assign(_o=values["code"].map(order)).sort_values(["city", "_o"], kind="stable")
-    return _values_frame(values)
+    return _values_frame(values.iloc[_by_city_then_input(values, order)])
 
 
 def _merge_unique(accepted: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame | None:
@@ -308,6 +338,16 @@ def _merge_unique(accepted: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame
     city_rank = np.array([rank[c] for c in cities], dtype=np.int64)
     key = city_rank[city_ids] * len(order) + key % len(order)
     return _values_frame(accepted.iloc[np.argsort(key, kind="stable")])
+
+
+def _by_city_then_input(frame: pd.DataFrame, order: dict[str, int]) -> np.ndarray:
+    """The positions that sort `frame` by city (as text), then input order, stably:
+    sort_values(["city", input order]) on integer keys, not comparing 270,000 texts."""
+    city_ids, cities = pd.factorize(frame["city"])
+    rank = {c: k for k, c in enumerate(sorted(cities))}
+    city_rank = np.array([rank[c] for c in cities], dtype=np.int64)
+    codes = frame["code"].map(order).to_numpy(dtype=np.int64)
+    return np.argsort(city_rank[city_ids] * len(order) + codes, kind="stable")
 
 
 def _values_frame(values: pd.DataFrame) -> pd.DataFrame:
