@@ -8,7 +8,6 @@ run builds ~1,500 such columns, mostly of a handful of units).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .figures import fmt_short, round_half_up_div
 
@@ -54,5 +53,5 @@ def _join(columns: list[np.ndarray], sep: str) -> np.ndarray:
 def _shared(values: np.ndarray) -> np.ndarray:
     """The same texts, each distinct one kept once: a national run's ~180,000 audit
     sentences are a few thousand distinct ones, built unit by unit as new strings."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)    # a hash table in C; uniques: first occurrences
-    return _s(np.asarray(uniques, dtype=object)[codes])
+    first: dict[str, str] = {}
+    return _s([first.setdefault(v, v) for v in values.tolist()])    # faster than pd.factorize for a few thousand
