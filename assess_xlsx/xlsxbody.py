@@ -254,6 +254,11 @@ class Body:
             raise WriteError(f"internal error: row {row + 1} fitted after row {self._row + 1} was streamed")
         self._row_attrs[row] = self._row_open(row, self.sheet.fit_height(cells, span, indent), options or {})
 
+    def fit_height(self, cells: dict[int, object], span: dict[int, int] | None = None,
+                   indent: dict[int, float] | None = None) -> float | None:
+        """Sheet.fit_height, for the rows a Body streams."""
+        return self.sheet.fit_height(cells, span, indent)
+
     def _row_open(self, row: int, height: float | None, options: dict) -> str:
         if not options:          # Body.row's rows: a few distinct heights, each worked out once
             rest = self._heights.get(height)

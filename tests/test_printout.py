@@ -137,6 +137,9 @@ def test_about_and_files_print_whole(printed):
     assert whole.count("with-errors") == 2 and "with-errors已跳过子文件夹（只读取本文件夹中的工作簿）" in whole   # the finding
     assert "已跳过的子文件夹（不计入文件数，其中的工作簿未读取）：with-errors" in whole
     assert "11个单位，17个文件" in whole     # 12 units' files + 5 in 核定/
+    # Each assessor's sheet in the 核定表 block, its name and file whole (the file was cut in a narrow column).
+    for assessor in ("省公安厅交管局", "省卫健委", "省发改委", "省自然资源厅", "考核办"):
+        assert f"{assessor}核定/{assessor}.xlsx已读取" in whole, assessor
 
 
 def test_detail_long_rows_print_whole(printed):
@@ -185,3 +188,21 @@ def test_template_pages_numbered_and_blocks_whole(printed, scheme_session):
              if r["kind"] != "band" and r["rule"] and r.get("spec") is not None and r["spec"].filled_by == "被考核单位"}
     for code, rule in rules.items():
         assert any(squeeze(rule) in col for col in per_page), code
+
+
+def test_what_assessors_still_owe_prints_whole(tmp_path, scheme_session):
+    """with-errors has no 考核办 or 省卫健委 sheet: every input they owe is listed, the rows as tall as their lists."""
+    result = score_folder(SAMPLES / "with-errors", scheme_session, DEFAULT_ROSTER)
+    write_workbook(result, tmp_path / "r.xlsx", created=CREATED)
+    proc = subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to",
+                           "pdf", "--outdir", str(tmp_path), str(tmp_path / "r.xlsx")], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    with pdfplumber.open(tmp_path / "r.pdf") as pdf:
+        # The second column, top to bottom, on every page of the sheet (headed 文件 where the owed list falls).
+        listed = "".join(column_text(p, "文件") for p in pdf.pages if sheet_of(p) == "提交情况")
+    owed = result.owed
+    for assessor in ("考核办", "省卫健委"):
+        codes = list(dict.fromkeys(owed.loc[owed["assessor"] == assessor, "code"]))
+        assert len(codes) > 5
+        assert "、".join(codes) in listed, assessor

@@ -57,16 +57,19 @@ def assessors_block(out, r: int, result) -> int:
     mine = files[files["assessor"].astype(str) != ""] if "assessor" in files.columns else files.iloc[0:0]
     out.row(r, None, [(0, "section", "核定表")])
     r += 1
-    out.row(r, None, [(c, "head", text) for c, text in enumerate(["文件", "核定单位", "状态", "核定项数", "问题数"])])
+    # The assessor, then its file in the wide column, as the tables above put unit and file.
+    out.row(r, None, [(c, "head", text) for c, text in enumerate(["核定单位", "文件", "状态", "核定项数", "问题数"])])
     r += 1
     if not len(mine):
         out.row(r, None, [(0, "muted", "（未收到核定表）")])
         r += 1
     for rec in mine.itertuples(index=False):
         style = "error" if rec.status in ("rejected", "unreadable") else "text"
-        out.row(r, None, [(0, style, str(rec.file)), (1, style, str(rec.assessor or "—")),
-                          (2, style, FILE_STATUS_ZH.get(rec.status, rec.status)),
-                          (3, "rank", Whole.of(rec.inputs)), (4, "rank", Whole.of(rec.problems))])
+        who, file = str(rec.assessor or "—"), str(rec.file)
+        out.row(r, out.fit_height({0: who, 1: file}), [
+            (0, "error_wrap" if style == "error" else "wrap", who), (1, "error_wrap" if style == "error" else "wrap", file),
+            (2, style, FILE_STATUS_ZH.get(rec.status, rec.status)),
+            (3, "rank", Whole.of(rec.inputs)), (4, "rank", Whole.of(rec.problems))])
         r += 1
     owed = _owed(result)
     r += 1
@@ -82,8 +85,11 @@ def assessors_block(out, r: int, result) -> int:
         for code, units in group.groupby("code", sort=False)["city"]:
             by_units.setdefault(tuple(units), []).append(code)
         for units, codes in by_units.items():
-            out.row(r, None, [(0, "error", str(assessor)), (1, "wrap", "、".join(codes)),
-                              (2, "wrap", f"全部{every}个单位" if len(units) == every else "、".join(units))])
+            # As tall as its lists: which inputs are owed must print whole. A space after
+            # each 、 lets a line break between codes (LibreOffice breaks inside "2.1.3a" else).
+            listed, whom = "、 ".join(codes), f"全部{every}个单位" if len(units) == every else "、".join(units)
+            out.row(r, out.fit_height({1: listed, 2: whom}), [(0, "error", str(assessor)), (1, "wrap", listed),
+                                                             (2, "wrap", whom)])
             r += 1
     return r
 
