@@ -148,6 +148,7 @@ def snapshot_chunks(result):
     columns = [values[c].astype(str).tolist() for c in ("code", "text", "file", "cell")] if not values.empty else []
     inputs_at = values.groupby("city", sort=False).indices if not values.empty else {}
     units = list(cities.index) + [u for u in inputs_at if u not in status]
+    q = _Quoted()      # each code, value, file and cell quoted once for the whole snapshot
     for unit in units:
         rows: list = []
         recs = [["", "status", status[unit], "", ""]] if unit in status else []
@@ -155,18 +156,21 @@ def snapshot_chunks(result):
             total, rank, grade = figures[unit]
             recs += [["", "total", total, "", ""], ["", "rank", rank, "", ""], ["", "grade", grade, "", ""]]
         if recs:
-            rows.extend(_chunks("city", unit, recs))
+            rows.extend(_chunks_of("city", unit, [_record(q, *rec) for rec in recs]))
         by_kind: dict[str, list] = {}
         for kind, field, codes, at, matrix in frames:
             if unit in at:
                 by_kind.setdefault(kind, []).extend(
-                    [code, field, text, "", ""] for code, text in zip(codes, matrix[at[unit]]))
+                    f'[{q[code]},{q[field]},{q[text]},"",""]' for code, text in zip(codes, matrix[at[unit]]))
         for kind in ("row", "item"):
             if by_kind.get(kind):
-                rows.extend(_chunks(kind, unit, by_kind[kind]))
+                rows.extend(_chunks_of(kind, unit, by_kind[kind]))
         if unit in inputs_at:
             code, text, file, cell = columns
-            rows.extend(_chunks("input", unit, [[code[k], "value", text[k], file[k], cell[k]] for k in inputs_at[unit]]))
+            rows.extend(_chunks_of("input", unit, [
+                f'[{q[code[k]]},"value",{q[text[k]]},{q[file[k]]},'
+                + (f'"{cell[k]}"]' if cell[k].isascii() and cell[k].isalnum() else f"{q[cell[k]]}]")   # 'G40': nothing to escape
+                for k in inputs_at[unit]]))
         yield from rows
     inbox = _inbox_of(result)
     if inbox:
@@ -197,6 +201,33 @@ def _chunks(kind: str, city: str, recs: list) -> list[tuple[str, str, str, str]]
     text = json.dumps(recs, ensure_ascii=False, separators=(",", ":"))
     return [(kind, city, str(seq), text[start:start + CHUNK])
             for seq, start in enumerate(range(0, max(len(text), 1), CHUNK))]
+
+
+def _chunks_of(kind: str, city: str, records: list[str]) -> list[tuple[str, str, str, str]]:
+    """_chunks for records already JSON (see _record): the same text, put together
+    from strings quoted once each instead of by the encoder walking every list."""
+    text = "[" + ",".join(records) + "]"
+    return [(kind, city, str(seq), text[start:start + CHUNK])
+            for seq, start in enumerate(range(0, max(len(text), 1), CHUNK))]
+
+
+class _Quoted(dict):
+    """str -> its JSON text, as json.dumps(ensure_ascii=False) writes it, made once:
+    a national run's snapshot repeats a few thousand codes, cells, values and file
+    names 500,000 times."""
+
+    def __missing__(self, s: str) -> str:
+        quoted = self[s] = _quote(s)
+        return quoted
+
+
+# What json.dumps(s, ensure_ascii=False) does with a str, without setting up an encoder each time.
+_quote = json.encoder.encode_basestring
+
+
+def _record(q: _Quoted, code: str, field: str, value: str, file: str, cell: str) -> str:
+    """One record as json.dumps writes it in a list (separators "," and ":")."""
+    return f"[{q[code]},{q[field]},{q[value]},{q[file]},{q[cell]}]"
 
 
 def long_snapshot(result) -> pd.DataFrame:

@@ -58,6 +58,15 @@ def test_snapshot_is_the_packed_long_table(scheme):
     """snapshot() builds the packed sheet directly; it must equal packing the long table."""
     result = run(scheme, UNITS, rejected={"阳泉市": "1.1.1a"})
     pd.testing.assert_frame_equal(snapshot(result), pack(long_snapshot(result)))
+    # Its records are put together from strings quoted one by one: the same JSON as the
+    # encoder's for quotes, backslashes, control characters, line separators and emoji,
+    # split at the same places across several cells.
+    hostile = 'q"uote\\back\n\t\x01\u2028😀<&>说明' * 3000
+    result = run(scheme, {"太原市": {"10.6a": 1, "10.6b": hostile}})
+    packed = snapshot(result)
+    assert (packed["city"] == "太原市").sum() > 3
+    pd.testing.assert_frame_equal(packed, pack(long_snapshot(result)))
+    assert hostile in set(unpack(packed)["value"])
 
 
 def test_a_unit_that_arrives_is_one_line_and_one_row(scheme):
