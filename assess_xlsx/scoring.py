@@ -178,7 +178,7 @@ def _wide_inputs(values: pd.DataFrame, units: list[str], rules: RuleBook, roster
     rows, cols = index.get_indexer(vals["city"]), columns.get_indexer(vals["code"])
     known = cols >= 0
     rows, cols, vals = rows[known], cols[known], vals[known]
-    if len(set(zip(rows.tolist(), cols.tolist()))) != len(rows):
+    if np.unique(rows.astype(np.int64) * len(codes) + cols).size != len(rows):     # a sort in C, not a set of pairs
         raise ScoringError("内部错误：同一单位同一指标有多个值 / internal error: more than one value for a unit and input")
 
     number = vals["number"]
