@@ -167,9 +167,11 @@ def snapshot_chunks(result):
                 rows.extend(_chunks_of(kind, unit, by_kind[kind]))
         if unit in inputs_at:
             code, text, file, cell = columns
+            # A cell like 'G40' needs no quoting: written as it is (the 180,000 cells of
+            # the assessors' sheets are nearly all distinct, not worth a lookup each).
             rows.extend(_chunks_of("input", unit, [
                 f'[{q[code[k]]},"value",{q[text[k]]},{q[file[k]]},'
-                + (f'"{cell[k]}"]' if cell[k].isascii() and cell[k].isalnum() else f"{q[cell[k]]}]")   # 'G40': nothing to escape
+                + (f'"{cell[k]}"]' if cell[k].isascii() and cell[k].isalnum() else f"{q[cell[k]]}]")
                 for k in inputs_at[unit]]))
         yield from rows
     inbox = _inbox_of(result)
@@ -198,15 +200,17 @@ def snapshot_inbox(packed: pd.DataFrame) -> str:
 
 
 def _chunks(kind: str, city: str, recs: list) -> list[tuple[str, str, str, str]]:
-    text = json.dumps(recs, ensure_ascii=False, separators=(",", ":"))
-    return [(kind, city, str(seq), text[start:start + CHUNK])
-            for seq, start in enumerate(range(0, max(len(text), 1), CHUNK))]
+    return _split(kind, city, json.dumps(recs, ensure_ascii=False, separators=(",", ":")))
 
 
 def _chunks_of(kind: str, city: str, records: list[str]) -> list[tuple[str, str, str, str]]:
     """_chunks for records already JSON (see _record): the same text, put together
     from strings quoted once each instead of by the encoder walking every list."""
-    text = "[" + ",".join(records) + "]"
+    return _split(kind, city, "[" + ",".join(records) + "]")
+
+
+def _split(kind: str, city: str, text: str) -> list[tuple[str, str, str, str]]:
+    """A (kind, city)'s JSON text as the sheet's rows, CHUNK characters a cell."""
     return [(kind, city, str(seq), text[start:start + CHUNK])
             for seq, start in enumerate(range(0, max(len(text), 1), CHUNK))]
 

@@ -113,7 +113,8 @@ def main() -> None:
     eighth of a small run. So the output streams are flushed and the process
     ends with the command's exit code (the trick Instagram uses for the same
     reason). An exception the command did not handle still ends the usual
-    way, with its traceback. Tests call `cli` (CliRunner), never this."""
+    way, with its traceback. Tests drive `cli` with CliRunner, and this in a
+    subprocess (tests/test_cli_workflow.py)."""
     try:
         cli.main(prog_name="assess-xlsx")
         code = 0

@@ -210,8 +210,8 @@ def _wide_inputs(values: pd.DataFrame, units: list[str], rules: RuleBook, roster
     texts[rows, cols] = np.fromiter((("" if t is None or t is pd.NA else t) for t in vals["text"].tolist()),
                                     dtype=object, count=len(rows))
     city_type = np.array([roster.city_type(u) for u in units], dtype=object)
-    return Inputs(index, numbers, pd.DataFrame(texts, index=index, columns=columns), city_type, {c: k for k, c in enumerate(codes)}, prefixes, place_ids,
-                  place_cells)
+    return Inputs(index, numbers, pd.DataFrame(texts, index=index, columns=columns), city_type,
+                  {c: k for k, c in enumerate(codes)}, prefixes, place_ids, place_cells)
 
 
 # --------------------------------------------------------------------------- part kinds

@@ -36,10 +36,12 @@ def display_width(text: str) -> int:
 # Token -> display width, for text_lines: the audit's ~180,000 sentences of a national
 # run are made of a few thousand distinct characters and numbers. Bounded.
 _TOKEN_WIDTHS: dict[str, int] = {}
-# (text, capacity) -> lines: a national run's audit repeats its labels and many of
-# its sentences thousands of times. Bounded, like the token widths.
+# (the text's shape, capacity) -> lines: a national run's audit repeats its labels
+# and many of its sentences thousands of times. Bounded, like the token widths.
 _LINES: dict[tuple[str, float], int] = {}
 _CACHE_MAX = 200_000
+
+
 class _Shape(dict):
     """str.translate's table for a text's shape, filled in as characters are met."""
 

@@ -401,7 +401,10 @@ class Sheet:
             return
         self._check(self.ws.write_number(row, col, int(value), self.fmt[style]), row, col)
 
-    def head(self, row: int, labels: list[str], col: int = 0, style: str = "head") -> None:
+    def head(self, row: int, labels: list[str], col: int = 0, style: str = "head", height: float | None = None) -> None:
+        """Header cells from `col` on; `height` (points): the row's, else left as it is."""
+        if height is not None:
+            self.ws.set_row(row, height)
         for k, label in enumerate(labels):
             self.text(row, col + k, label, style)
 

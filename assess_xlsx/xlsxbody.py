@@ -242,7 +242,9 @@ class Body:
             return
         self._cell(row, col, style, f"><v>{int(value):.16G}</v></c>")
 
-    def head(self, row: int, labels: list[str], col: int = 0, style: str = "head") -> None:
+    def head(self, row: int, labels: list[str], col: int = 0, style: str = "head", height: float | None = None) -> None:
+        if height is not None:
+            self._set_height(row, height, {})
         for k, label in enumerate(labels):
             self.text(row, col + k, label, style)
 
@@ -250,9 +252,12 @@ class Body:
                 span: dict[int, int] | None = None, indent: dict[int, float] | None = None) -> None:
         """Sheet.fit_row for a streamed row: the <row> element xlsxwriter's set_row
         would give it (height in pixels, then ht in points, customHeight, outline)."""
+        self._set_height(row, self.sheet.fit_height(cells, span, indent), options or {})
+
+    def _set_height(self, row: int, height: float | None, options: dict) -> None:
         if row <= self._row:
             raise WriteError(f"internal error: row {row + 1} fitted after row {self._row + 1} was streamed")
-        self._row_attrs[row] = self._row_open(row, self.sheet.fit_height(cells, span, indent), options or {})
+        self._row_attrs[row] = self._row_open(row, height, options)
 
     def fit_height(self, cells: dict[int, object], span: dict[int, int] | None = None,
                    indent: dict[int, float] | None = None) -> float | None:

@@ -87,7 +87,7 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
         if size > MAX_FILE_BYTES:
             out.sha256 = _sha256_stream(fh)
             return unreadable("file-too-large", value=_mb(size), expected=_mb(MAX_FILE_BYTES))
-        data = read_capped(fh)
+        data = read_capped(fh, size)
     out.sha256 = hashlib.sha256(data).hexdigest()
     if not data:
         return unreadable("file-empty", expected=READABLE)

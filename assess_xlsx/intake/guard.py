@@ -123,13 +123,14 @@ _FULL_CALC = re.compile(rb"""<""" + qx.NS + rb"""calcPr(?=[\s/>])[^>]*?\sfullCal
 _ODS_VALUE_ATTRS = (b"office:value", b"office:string-value", b"office:boolean-value", b"office:date-value", b"office:time-value")
 
 
-def read_capped(fh) -> bytes:
+def read_capped(fh, size: int | None = None) -> bytes:
     """An open file's bytes, at most MAX_FILE_BYTES + 1 (one more than the limit
-    says the file is too large). Asked for by the file's size: a read of
-    MAX_FILE_BYTES + 1 has Python set aside 100 MB before reading 50 KB, a
-    sixth of reading a filled form. A file that grew since stat is read on,
-    up to the limit."""
-    size = os.fstat(fh.fileno()).st_size
+    says the file is too large). Asked for by the file's size (`size`, when the
+    caller has it from fstat): a read of MAX_FILE_BYTES + 1 has Python set aside
+    100 MB before reading 50 KB, a sixth of reading a filled form. A file that
+    grew since is read on, up to the limit."""
+    if size is None:
+        size = os.fstat(fh.fileno()).st_size
     data = fh.read(min(size, MAX_FILE_BYTES) + 1)
     if size < len(data) <= MAX_FILE_BYTES:
         data += fh.read(MAX_FILE_BYTES + 1 - len(data))
@@ -509,7 +510,7 @@ def _plain_sheet_fits(body: bytes) -> bool:
     if _NOT_PLAIN.search(body, start, end) is not None:
         return False                          # some cell tag is not plain
     if _ROW_100.search(body, start, end) is None and 100 * _XFD_COLS <= MAX_SHEET_CELLS:
-        return True                           # all plain, none below row 99 (a wide 核定表: 3,000 columns)
+        return True                           # all plain, every row under 100 (a wide 核定表: 3,000 columns)
     cells = _PLAIN_CELL.findall(body, start, end)
     if not cells:
         return True

@@ -152,8 +152,7 @@ def files_sheet(book: Book, facts: Facts, only: str | None, name: str) -> None:
     sh.banner(1, f"{len(units)} 个单位，{len(files)} 个文件，发现错误 {n_err} 处、提醒 {len(findings) - n_err} 处。", 6)
     sh.ws.freeze_panes(3, 1)
     out = sh.body(2, len(units) + len(files) + len(findings))
-    head = lines_height(2)
-    out.row(2, head, [(c, "head", text) for c, text in enumerate([unit, "文件", "状态", "填报项数", "问题数"])])
+    out.head(2, [unit, "文件", "状态", "填报项数", "问题数"], height=lines_height(2))
     r = 3
     statuses = facts.cities["status"]
     for u in units:
@@ -166,9 +165,9 @@ def files_sheet(book: Book, facts: Facts, only: str | None, name: str) -> None:
             (2, "error" if bad else "top", STATUS_ZH[status]), (3, "rank", Whole.of(n_inputs)), (4, "rank", Whole.of(n_problems))])
         r += 1
     r += 1
-    out.row(r, None, [(0, "section", "各文件")])
+    out.text(r, 0, "各文件", "section")
     r += 1
-    out.row(r, head, [(c, "head", text) for c, text in enumerate([unit, "文件", "状态", "填报项数", "问题数"])])
+    out.head(r, [unit, "文件", "状态", "填报项数", "问题数"], height=lines_height(2))
     r += 1
     unit_status = dict(zip(facts.cities.index, facts.cities["status"]))
     for rec in files.itertuples(index=False):
@@ -191,11 +190,11 @@ def files_sheet(book: Book, facts: Facts, only: str | None, name: str) -> None:
     r += 1
     if not only:
         r = assessors_block(out, r, facts.result) + 1
-    out.row(r, None, [(0, "section", "发现的问题" if findings else "没有发现问题。")])
+    out.text(r, 0, "发现的问题" if findings else "没有发现问题。", "section")
     r += 1
     if not findings:
         return
-    out.row(r, None, [(c, "head", text) for c, text in enumerate(["级别", "文件", "单元格", "编号", "填的内容", "说明", "应为"])])
+    out.head(r, ["级别", "文件", "单元格", "编号", "填的内容", "说明", "应为"])
     r += 1
     order = {ERROR: 0, WARNING: 1, INFO: 2}  # severities, most serious first
     for f in sorted(findings, key=lambda f: (order.get(f.severity, 3), f.file, f.sheet, cell_key(f.cell))):

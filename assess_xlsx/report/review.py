@@ -52,16 +52,16 @@ def review_sheet(book: Book, result) -> None:
 
 def assessors_block(out, r: int, result) -> int:
     """提交情况's part on the assessors: their sheets, then what each still owes.
-    `out`: the sheet or its streamed Body (rows in order, Sheet.row's calls)."""
+    `out`: the sheet or its streamed Body (rows in order, the calls both have)."""
     files = result.files
     mine = files[files["assessor"].astype(str) != ""] if "assessor" in files.columns else files.iloc[0:0]
-    out.row(r, None, [(0, "section", "核定表")])
+    out.text(r, 0, "核定表", "section")
     r += 1
     # The assessor, then its file in the wide column, as the tables above put unit and file.
-    out.row(r, None, [(c, "head", text) for c, text in enumerate(["核定单位", "文件", "状态", "核定项数", "问题数"])])
+    out.head(r, ["核定单位", "文件", "状态", "核定项数", "问题数"])
     r += 1
     if not len(mine):
-        out.row(r, None, [(0, "muted", "（未收到核定表）")])
+        out.text(r, 0, "（未收到核定表）", "muted")
         r += 1
     for rec in mine.itertuples(index=False):
         style = "error" if rec.status in ("rejected", "unreadable") else "text"
@@ -73,11 +73,11 @@ def assessors_block(out, r: int, result) -> int:
         r += 1
     owed = _owed(result)
     r += 1
-    out.row(r, None, [(0, "section", "尚待核定" if len(owed) else "各核定单位已全部核定。")])
+    out.text(r, 0, "尚待核定" if len(owed) else "各核定单位已全部核定。", "section")
     r += 1
     if not len(owed):
         return r
-    out.row(r, None, [(c, "head", text) for c, text in enumerate(["核定单位", "编号", "单位"])])
+    out.head(r, ["核定单位", "编号", "单位"])
     r += 1
     every = len(result.roster.units)
     for assessor, group in owed.groupby("assessor", sort=False):
