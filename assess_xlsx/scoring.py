@@ -14,7 +14,8 @@ output adds up by hand and equal totals really are equal.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Mapping
 
 import numpy as np
@@ -28,7 +29,7 @@ from .roster import Roster
 from .rules.inputs import display
 from .rules.model import ItemRule, Part, RowRule, RuleBook
 from .rules.parts import _capped, kind_of
-from .textcol import _join, _s, _shared, _short
+from .textcol import _join, _s, _short
 
 RANKINGS = {
     # Equal totals share a rank; "competition" skips after a tie (1, 2, 2, 4:
@@ -153,9 +154,22 @@ class Inputs:
     place_prefixes: np.ndarray    # "太原市.xlsx 填报表!" ..., then "" for no value
     place_ids: np.ndarray         # int64 unit × code
     place_cells: np.ndarray       # object unit × code: "G12", "" for no value
+    _text_ids: dict = field(default_factory=dict, repr=False)
 
     def __getitem__(self, code: str) -> np.ndarray:
         return self.numbers[code]
+
+    @cached_property
+    def type_ids(self) -> np.ndarray:
+        """Each unit's type (capital, prefecture) as a number."""
+        return pd.factorize(self.city_type)[0]
+
+    def text_ids(self, code: str) -> np.ndarray:
+        """Each unit's text of `code` as a number, equal numbers for equal texts."""
+        ids = self._text_ids.get(code)
+        if ids is None:
+            ids = self._text_ids[code] = pd.factorize(self.text(code).to_numpy(dtype=object))[0]
+        return ids
 
     def text(self, code: str) -> pd.Series:
         return self.texts[code] if code in self.texts.columns else pd.Series("", index=self.units, dtype=object)
@@ -383,9 +397,15 @@ def _audit_row(rule: RowRule | ItemRule, side: str, parts: tuple[Part, ...], amo
                inp: Inputs, rules: RuleBook) -> dict[str, np.ndarray] | None:
     """Audit records for one row (or item) and side, for the units where it counts:
     its columns (see _audit_frame), None where it counts for none."""
-    at = np.flatnonzero(final != 0)
-    if not len(at):
+    units = np.flatnonzero(final != 0)
+    if not len(units):
         return None
+    codes = [c for p in parts for c in p.inputs.values()]
+    codes = list(dict.fromkeys(codes + [s.code for s in rule.inputs if not s.type.number]))
+    # The texts are made once for each distinct case, at one unit of it (`at`),
+    # then given to every unit of the case (`back`).
+    first, back = _cases(units, amounts, raw, final, codes, inp)
+    at = units[first]
     points = getattr(rule, "points", None)
     sentences = []
     part_texts = []
@@ -405,7 +425,6 @@ def _audit_row(rule: RowRule | ItemRule, side: str, parts: tuple[Part, ...], amo
     elif stated_cap is not None:
         cap_label = "加分上限"
     cap_text = f"{cap_label} {_short([limit])[0]} 分" if limit is not None else ""
-    cap_col = np.full(len(at), cap_text, dtype=object)     # one string shared, not one a unit
     amt = _short(final[at])
     several = (np.sum([a[at] != 0 for a in amounts], axis=0) > 1) if amounts else np.zeros(len(at), bool)
     total_word = f"合计{side_verb(side)} "
@@ -418,28 +437,51 @@ def _audit_row(rule: RowRule | ItemRule, side: str, parts: tuple[Part, ...], amo
     tail = _s(np.where(bit, ("；" + capped_text),
                        np.where(several, ("；" + total_word + amt + " 分"), "")))
     sentence = found + tail + (("；" + result) if side == "deduct" else "")
-    codes = [c for p in parts for c in p.inputs.values()]
-    codes = list(dict.fromkeys(codes + [s.code for s in rule.inputs if not s.type.number]))
     inputs_text = _join([_s(np.where(True, (rules.inputs[c].label + "＝" + display(inp, rules, c, at)), ""))
                          if rules.inputs[c].type.number else
                          _s(np.where(inp.text(c).to_numpy()[at] != "", (rules.inputs[c].label + "＝" + _s(inp.text(c).to_numpy()[at])), ""))
                          for c in codes], "；")
-    sources = _join([_s(inp.place(c, at)) for c in codes], "；")
-    n = len(at)
+    # Where each unit's inputs were read is its own: made for every unit.
+    sources = _join([_s(inp.place(c, units)) for c in codes], "；")
+    n = len(units)
     return {
-        "city": _s(inp.units.to_numpy()[at]),
+        "city": _s(inp.units.to_numpy()[units]),
         "code": np.full(n, rule.code, dtype=object),
         "kind": np.full(n, "row" if isinstance(rule, RowRule) else "item", dtype=object),
         "side": np.full(n, side, dtype=object),
-        "inputs": _shared(inputs_text),
-        "parts": _shared(parts_text),
-        "cap": cap_col,
-        "cap_bit": bit,
-        "amount": final[at].astype("int64"),
-        "result": _shared(result),
-        "sentence": _shared(sentence),
+        "inputs": _s(inputs_text)[back],
+        "parts": _s(parts_text)[back],
+        "cap": np.full(n, cap_text, dtype=object),     # one string shared, not one a unit
+        "cap_bit": raw[units] > final[units],
+        "amount": final[units].astype("int64"),
+        "result": _s(result)[back],
+        "sentence": _s(sentence)[back],
         "sources": sources,
     }
+
+
+_CASES_FROM = 128      # units in an audit row before its texts are made by case
+
+
+def _cases(units: np.ndarray, amounts: list[np.ndarray], raw: np.ndarray, final: np.ndarray,
+           codes: list[str], inp: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """The units (positions) an audit row names, by case: everything its texts
+    read alike (each part's amount, the raw and final amounts, the unit's type,
+    the number and the text of every input the row names). -> (for each case the
+    position in `units` of one unit of it, each unit's case). At 3,000 units a
+    row's ~3,000 texts are a few dozen distinct ones (~5,700 among 184,000).
+    A row of a few units is its own case each: grouping them costs more than it saves."""
+    if len(units) <= _CASES_FROM:
+        every = np.arange(len(units))
+        return every, every
+    columns = [a[units] for a in amounts] + [raw[units], final[units], inp.type_ids[units]]
+    for c in codes:
+        if c in inp.numbers:
+            columns.append(inp.numbers[c][units])
+        columns.append(inp.text_ids(c)[units])
+    key = np.stack(columns, axis=1).astype(np.int64, copy=False)
+    _, first, back = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    return first, back.reshape(-1)
 
 
 def _audit_frame(parts: list) -> pd.DataFrame:

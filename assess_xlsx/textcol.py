@@ -49,9 +49,3 @@ def _join(columns: list[np.ndarray], sep: str) -> np.ndarray:
         out = out + _s(np.where(both, sep, "")) + col
     return out
 
-
-def _shared(values: np.ndarray) -> np.ndarray:
-    """The same texts, each distinct one kept once: a national run's ~180,000 audit
-    sentences are a few thousand distinct ones, built unit by unit as new strings."""
-    first: dict[str, str] = {}
-    return _s([first.setdefault(v, v) for v in values.tolist()])    # faster than pd.factorize for a few thousand

@@ -8,11 +8,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from unittest import mock
 
+import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from assess_xlsx.roster import Roster
 from assess_xlsx.scheme import read_scheme
+from assess_xlsx import scoring
 from assess_xlsx.scoring import score
 from inputs import submissions_from
 
@@ -135,3 +138,51 @@ def test_more_problems_never_raise_a_score(values, part, step):
     assert (after <= before).all()
     totals = result.cities["total"]
     assert totals[UNITS[1]] <= totals[UNITS[0]]
+
+
+
+def _with(values: dict, other: dict, code: str) -> dict:
+    """`values` with `code` (and the other term of its rate) taken from `other`."""
+    v = dict(values)
+    for c in (code, getattr(NUMERATORS.get(code), "inputs", {}).get("den"),
+              getattr(DENOMINATORS.get(code), "inputs", {}).get("num")):
+        if c:
+            v[c] = other[c]
+    for c, spec in RULES.inputs.items():
+        if spec.kind == "text":
+            v[c] = "说明" if v[spec.required_if_positive] > 0 else ""
+    return v
+
+
+NUMBER_CODES = [c for c, spec in RULES.inputs.items() if spec.kind != "text"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(unit_values(), unit_values(), st.lists(st.sampled_from(NUMBER_CODES), min_size=len(UNITS), max_size=len(UNITS)))
+def test_texts_made_once_per_case_are_the_texts_made_unit_by_unit(base, other, codes):
+    """A large run makes an audit row's texts once for each case (units alike in
+    everything the texts read) and gives them to every unit of it: the same
+    audit as making them unit by unit. Here the units differ from one another
+    in one input each (often not in the amount it brings); the capital
+    (UNITS[0]) among them; each keeps its own source cells."""
+    units = {u: _with(base, other, code) for u, code in zip(UNITS, codes)}
+    submissions = submissions_from(SCHEME, units, roster=ROSTER)
+    with mock.patch.object(scoring, "_CASES_FROM", 10**9):
+        unit_by_unit = score(SCHEME, submissions).audit
+    with mock.patch.object(scoring, "_CASES_FROM", 0):
+        by_case = score(SCHEME, submissions).audit
+    pd.testing.assert_frame_equal(by_case, unit_by_unit)
+
+
+def test_the_capital_is_its_own_case():
+    """The capital and a prefecture with the same inputs, and the same 重大扣分
+    for the credit ranking by different rules (capital: 3 places down × 1;
+    prefecture: past 200th, 3): each is told its own rule."""
+    same = {"10.2a": 200, "10.2b": 203}
+    units = {UNITS[0]: same, UNITS[1]: same}
+    with mock.patch.object(scoring, "_CASES_FROM", 0):
+        audit = score(SCHEME, submissions_from(SCHEME, units, roster=ROSTER)).audit
+    rows = audit[audit["code"] == "11.2"].set_index("city")
+    assert rows.loc[UNITS[0], "amount"] == rows.loc[UNITS[1], "amount"] == 300
+    assert rows.loc[UNITS[0], "sentence"].startswith("省会城市排名由第 200 名降至第 203 名，下降 3 名")
+    assert rows.loc[UNITS[1], "sentence"].startswith("本年度排名第 203 名，在第 200 名之后")

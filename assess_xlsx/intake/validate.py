@@ -188,9 +188,12 @@ def _judge(own: pd.DataFrame, judged: pd.DataFrame, inputs, whose: dict, roster:
     """The values scored: an assessor's value beats the unit's own; each difference is a review record."""
     if not len(judged):
         return own, pd.DataFrame(columns=REVIEW_COLUMNS)
-    keys = set(zip(judged["city"].tolist(), judged["code"].tolist()))     # lists: iterating a column is slow
-    beaten = np.fromiter(((c, k) in keys for c, k in zip(own["city"].tolist(), own["code"].tolist())), dtype=bool,
-                         count=len(own))
+    # (city, input) pairs as integers, compared in C: 90,000 judged among 180,000 own at 3,000 units.
+    cities, _ = pd.factorize(np.concatenate([judged["city"].to_numpy(dtype=object), own["city"].to_numpy(dtype=object)]))
+    codes = pd.Index(list(inputs)).get_indexer(np.concatenate([judged["code"].to_numpy(dtype=object),
+                                                              own["code"].to_numpy(dtype=object)]))
+    keys = cities.astype(np.int64) * (len(inputs) + 1) + codes
+    beaten = np.isin(keys[len(judged):], keys[:len(judged)])
     pairs = own[beaten].merge(judged, on=["city", "code"], suffixes=("_own", ""))
     differ = pairs[pairs["text_own"] != pairs["text"]]
     reviews = pd.DataFrame({
@@ -255,26 +258,29 @@ def _cells_frame(reads: list[_FileRead]) -> pd.DataFrame:
 
     Object columns, not pandas' str: mapping, sorting and looking up thousands
     of codes and names is several times faster on plain Python strings."""
-    kept = [(k, r) for k, r in enumerate(reads) if len(r.codes)]
-    counts = np.array([len(r.codes) for _, r in kept], dtype=np.intp)
+    sizes = np.fromiter(map(len, (r.codes for r in reads)), dtype=np.intp, count=len(reads))
+    order = np.flatnonzero(sizes)
+    kept = [reads[k] for k in order.tolist()]
+    counts = sizes[order]
     total = int(counts.sum())
+    starts = np.cumsum(counts) - counts
 
-    def per_file(values) -> pd.Series:
-        return _objects(np.repeat(np.array(values, dtype=object), counts) if kept else [], total)
+    def per_file(name: str) -> pd.Series:
+        return _objects(np.repeat(np.array([getattr(r, name) for r in kept], dtype=object), counts) if kept else [], total)
 
-    def per_cell(field_name: str) -> pd.Series:
-        return _objects(itertools.chain.from_iterable(getattr(r, field_name) for _, r in kept), total)
+    def per_cell(name: str) -> pd.Series:
+        return _objects(itertools.chain.from_iterable(getattr(r, name) for r in kept), total)
 
     return pd.DataFrame({
-        "file": per_file([r.rel for _, r in kept]),
-        "sheet": per_file([r.sheet for _, r in kept]),
-        "city": per_file([r.city for _, r in kept]),
-        "order": np.repeat(np.array([k for k, _ in kept], dtype=np.int64), counts),
-        "pos": np.concatenate([np.arange(n, dtype=np.int64) for n in counts]) if kept else np.empty(0, np.int64),
+        "file": per_file("rel"),
+        "sheet": per_file("sheet"),
+        "city": per_file("city"),
+        "order": np.repeat(order.astype(np.int64), counts),
+        "pos": np.arange(total, dtype=np.int64) - np.repeat(starts.astype(np.int64), counts),
         "code": per_cell("codes"),                 # sheet order in pos: 'G107' sorts before 'G34' as text
         "value": per_cell("values"),
         "cell": per_cell("cells"),
-    })
+    }, copy=False)     # the columns are new already: copying them again cost a tenth of the frame
 
 
 def _objects(items, n: int) -> pd.Series:
