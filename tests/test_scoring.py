@@ -292,6 +292,18 @@ def test_grade_bands_are_settings(scheme):
         Settings(ranking="olympic")
 
 
+def test_two_values_for_one_unit_and_input_are_refused_not_scored(scheme):
+    """The reader merges a unit's values to one per input; a second one reaching
+    the scorer (a broken contract) stops it rather than one of them winning."""
+    sub = submissions_from(scheme, {"太原市": {}, "吕梁市": {}})
+    values = sub.values
+    twice = pd.concat([values, values[(values["city"] == "吕梁市") & (values["code"] == "1.1.1a")]], ignore_index=True)
+    score(scheme, sub)     # one each: scored
+    sub.values = twice
+    with pytest.raises(ScoringError, match="more than one value"):
+        score(scheme, sub)
+
+
 # --------------------------------------------------------------------------- statuses
 
 def test_rejected_and_missing_units_are_not_ranked(scheme):
