@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from .labels import (FILE_STATUS_ZH, MISSING, NOT_FORM_EN, NOT_FORM_ZH, PENDING, REJECTED, STATUS_ZH,
                      UNIT_UNKNOWN_EN, UNIT_UNKNOWN_ZH)
-from .rules.roles import SELF
 
 
 def check_lines(sub, rules=None) -> list[str]:
@@ -15,6 +14,7 @@ def check_lines(sub, rules=None) -> list[str]:
     missing units, result. `rules`: to say how the inputs read compare with
     the template's."""
     from .findings import ERROR, INFO, WARNING, in_place_order
+    from .rules.roles import SELF     # here: importing the rules package imports pandas, and the CLI imports this module
 
     # Skipped files are told by their note (value-read-as notes are about cells of files read).
     skips = {f.file: f for f in sub.report if f.severity == INFO and f.code != "value-read-as"}

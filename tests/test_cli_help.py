@@ -1,5 +1,8 @@
 """Every command explains itself: help with an Example block, and --version."""
 
+import subprocess
+import sys
+
 import pytest
 from click.testing import CliRunner
 
@@ -32,3 +35,12 @@ def test_group_help_and_version():
         assert name in result.output
     result = runner.invoke(cli, ["--version"])
     assert (result.exit_code, result.output) == (0, f"assess-xlsx, version {__version__}\n")
+
+
+def test_help_and_version_load_no_pandas_nor_readers():
+    """`assess-xlsx --help` answers at once: the CLI module imports pandas and
+    the readers only in the commands that use them (they took 0.4 s)."""
+    code = ("import sys, assess_xlsx.cli; "
+            "print(sorted(m for m in ('pandas', 'numpy', 'python_calamine', 'xlsxwriter') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
