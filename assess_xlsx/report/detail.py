@@ -4,6 +4,8 @@ detail row that the per-unit 得分情况 sheet shares.
 
 from __future__ import annotations
 
+from itertools import repeat
+
 import pandas as pd
 
 from ..figures import fmt
@@ -176,17 +178,12 @@ def _detail_sheet_by_unit(book: Book, facts: Facts) -> None:
     r = 4
     out = sh.body(r, len(order) * len(cols))    # counted in cells: a wide sheet
     ranking = facts.ranking
-    columns = [[int(v) for v in values.tolist()] for _, _, values in arrays]
-    for i, (unit, rank, total) in enumerate(zip(ranking.index, ranking["rank"].tolist(), ranking["total"].tolist())):
+    # Each column's kind and full points once; the rows as tuples of Python ints (450,000 cells at 3,000 units).
+    specs = [(3 + k, what, points[code] if what == "base" else None) for k, (what, code, _) in enumerate(arrays)]
+    values = zip(*[[int(v) for v in column.tolist()] for _, _, column in arrays]) if arrays else repeat(())
+    for unit, rank, total, row in zip(ranking.index, ranking["rank"].tolist(), ranking["total"].tolist(), values):
         cells = [(0, "rank", Whole(rank)), (1, "text", unit), (2, "total", total)]
-        for k, (what, code, _) in enumerate(arrays):
-            v = columns[k][i]
-            if what == "base":
-                style = "full" if v >= points[code] else "loss"
-            elif what in ("bonus", "p_bonus"):
-                style = "gain" if v else "zero"
-            else:
-                style = "num"
-            cells.append((3 + k, style, v))
+        cells += [(c, ("full" if v >= full else "loss") if what == "base" else "num" if what == "p_base"
+                   else "gain" if v else "zero", v) for (c, what, full), v in zip(specs, row)]
         out.row(r, None, cells)
         r += 1
