@@ -147,7 +147,7 @@ def _read_limited(path: Path, converted: bool = False) -> bytes:
         size = os.fstat(fh.fileno()).st_size
         if size > guard.MAX_FILE_BYTES:
             raise WordError("scheme-word-too-large", value=guard._mb(size), expected=guard._mb(guard.MAX_FILE_BYTES))
-        data = guard.read_capped(fh)
+        data = guard.read_capped(fh, size)
     if not data:
         raise WordError("scheme-word-unreadable" if converted else "scheme-word-empty", note="LibreOffice 输出为空 / empty output")
     return data

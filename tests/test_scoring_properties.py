@@ -2,7 +2,9 @@
 
 - every row's base lies in [0, points] and its bonus in [0, its cap];
 - more problems never raise a score: making any deduction's input worse
-  leaves every row and the total no higher.
+  leaves every row and the total no higher;
+- the audit's texts made once per case (units alike in what they read) are
+  the texts made unit by unit, the capital's own rules included.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from unittest import mock
 import pandas as pd
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from assess_xlsx import scoring
 from assess_xlsx.roster import Roster
 from assess_xlsx.scheme import read_scheme
-from assess_xlsx import scoring
 from assess_xlsx.scoring import score
 from inputs import submissions_from
 
@@ -138,7 +140,6 @@ def test_more_problems_never_raise_a_score(values, part, step):
     assert (after <= before).all()
     totals = result.cities["total"]
     assert totals[UNITS[1]] <= totals[UNITS[0]]
-
 
 
 def _with(values: dict, other: dict, code: str) -> dict:
