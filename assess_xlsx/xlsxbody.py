@@ -20,11 +20,11 @@ import struct
 import sys
 import tempfile
 import zipfile
-import zlib
 
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from .deflate import FAST_LEVEL, z
 from .errors import WriteError
 
 MAX_CELL_TEXT = 32767     # Excel's limit for one cell
@@ -126,10 +126,11 @@ class Body:
         self._col = -1
         self._rows = 0
         self._max_col = -1
-        # The rows are kept deflated (zlib level 1: a third of level 6's time, a fifth
-        # larger), a raw stream ended by a sync flush, so that runs made apart
-        # join into one zip entry (_splice) with their CRCs combined.
-        self._z = zlib.compressobj(1, zlib.DEFLATED, -15)
+        # The rows are kept deflated (a fast level, deflate.FAST_LEVEL: a third of
+        # level 6's time or less, a fifth larger), a raw stream ended by a sync
+        # flush, so that runs made apart join into one zip entry (_splice) with
+        # their CRCs combined.
+        self._z = z.compressobj(FAST_LEVEL, z.DEFLATED, -15)
         self.size = 0                  # bytes of XML
         self.csize = 0                 # deflated
         self.crc = 0
@@ -296,7 +297,7 @@ class Body:
     def _flush(self) -> None:
         data = "".join(self._buf).encode("utf-8")
         self._buf.clear()
-        self.crc = zlib.crc32(data, self.crc)
+        self.crc = z.crc32(data, self.crc)
         self.size += len(data)
         self._write(self._z.compress(data))
 
@@ -310,7 +311,7 @@ class Body:
             self._end_row()
             self._col = -1
         self._flush()
-        self._write(self._z.flush(zlib.Z_SYNC_FLUSH))
+        self._write(self._z.flush(z.Z_SYNC_FLUSH))
 
     def finish(self) -> None:
         """Close the last row; the sheet's dimension then covers the body."""
@@ -491,10 +492,10 @@ def _splice(path: str, bodies: list) -> None:
                     if cut < 0:
                         raise WriteError(f"internal error: no <sheetData> in {info.filename}")
                     head, tail = xml[:cut] + b"<sheetData>", b"</sheetData>" + xml[cut + len(b"<sheetData/>"):]
-                zh, zt = zlib.compressobj(1, zlib.DEFLATED, -15), zlib.compressobj(1, zlib.DEFLATED, -15)
-                head_z = zh.compress(head) + zh.flush(zlib.Z_SYNC_FLUSH)
+                zh, zt = z.compressobj(FAST_LEVEL, z.DEFLATED, -15), z.compressobj(FAST_LEVEL, z.DEFLATED, -15)
+                head_z = zh.compress(head) + zh.flush(z.Z_SYNC_FLUSH)
                 tail_z = zt.compress(tail) + zt.flush()
-                crc = crc32_combine(crc32_combine(zlib.crc32(head), body.crc, body.size), zlib.crc32(tail), len(tail))
+                crc = crc32_combine(crc32_combine(z.crc32(head), body.crc, body.size), z.crc32(tail), len(tail))
                 size, csize = len(head) + body.size + len(tail), len(head_z) + body.csize + len(tail_z)
                 if max(size, csize, offset + csize) >= 0xFFFFFFFF:
                     raise WriteError("结果工作簿的一张表超过 4 GB，无法写入 / a sheet of the workbook is over 4 GB")
@@ -553,9 +554,20 @@ def _gf2_times(matrix: list[int], vector: int) -> int:
 
 
 def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
-    """The CRC-32 of A + B from crc32(A), crc32(B) and len(B) (zlib's crc32_combine,
-    which Python's zlib does not offer): B's length in zeros applied to crc1 by
+    """The CRC-32 of A + B from crc32(A), crc32(B) and len(B): zlib-ng's own, else
+    (Python's zlib does not offer it) B's length in zeros applied to crc1 by
     squaring the one-zero-bit operator over GF(2)."""
+    if len2 <= 0:
+        return crc1
+    if _C_COMBINE is not None:
+        return _C_COMBINE(crc1, crc2, len2)
+    return _crc32_combine(crc1, crc2, len2)
+
+
+_C_COMBINE = getattr(z, "crc32_combine", None)
+
+
+def _crc32_combine(crc1: int, crc2: int, len2: int) -> int:
     if len2 <= 0:
         return crc1
     odd = [0xEDB88320] + [1 << k for k in range(31)]      # one zero bit

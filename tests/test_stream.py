@@ -304,11 +304,18 @@ def test_rows_made_in_workers_are_the_rows_made_here(tmp_path, monkeypatch, tota
     assert openpyxl.load_workbook(workers)["依据"].max_row == total + 1
 
 
-def test_crc32_combine():
+@pytest.mark.parametrize("native", [True, False], ids=["zlib-ng", "python"])
+def test_crc32_combine(native, monkeypatch):
+    """zlib-ng's crc32_combine where it is installed, the GF(2) one where not: the same CRC of A + B."""
+    if not native:
+        monkeypatch.setattr(xlsxbody, "_C_COMBINE", None)
+    elif xlsxbody._C_COMBINE is None:
+        pytest.skip("zlib-ng is not installed")
     rng = random.Random(7)
     for _ in range(200):
         a, b = rng.randbytes(rng.randint(0, 3000)), rng.randbytes(rng.randint(0, 3000))
         assert xlsxbody.crc32_combine(zlib.crc32(a), zlib.crc32(b), len(b)) == zlib.crc32(a + b)
+    assert xlsxbody.crc32_combine(zlib.crc32(b"abc"), 0, 0) == zlib.crc32(b"abc")
 
 
 def test_a_worker_that_fails_fails_the_write(tmp_path, monkeypatch):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
 import signal
 import sys
 import tempfile
@@ -149,6 +150,15 @@ class _Slot:
         self.proc.start()
         child.close()
         self.conn = parent
+        # Whether a reply waits, by one poll(2) on the pipe registered once:
+        # Connection.poll builds and closes a selector on every call, twice a
+        # file (~15 µs each, a tenth of the caller's time in a national run).
+        # A connection reads exactly one message at a time (no read-ahead), so
+        # a readable pipe is a reply waiting. Windows: Connection.poll.
+        self._poller = None
+        if hasattr(select, "poll") and hasattr(parent, "fileno"):
+            self._poller = select.poll()
+            self._poller.register(parent.fileno(), select.POLLIN)
         self.queue: deque = deque()       # (index, job) sent, in the order the worker reads them
         self.started = 0.0                # when the job at the head of the queue began
 
@@ -161,6 +171,12 @@ class _Slot:
             return False
         self.queue.append((index, job))
         return True
+
+    def replied(self) -> bool:
+        """Whether a reply (or the end of the pipe) waits to be read."""
+        if self._poller is None:
+            return self.conn.poll()
+        return bool(self._poller.poll(0))
 
     def said(self) -> str:
         """The last of what the worker wrote to stderr on its current job."""
@@ -260,7 +276,7 @@ class Sandbox:
                 failure = None
                 if slot.conn in ready:
                     try:
-                        while slot.queue and slot.conn.poll():
+                        while slot.queue and slot.replied():
                             index, value, reason, detail = slot.conn.recv()
                             slot.queue.popleft()
                             slot.started = time.monotonic()

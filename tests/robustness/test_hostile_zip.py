@@ -328,3 +328,46 @@ def test_an_ods_table_repeating_a_value_over_a_huge_area(case, rows, cols):
     assert (f.sheet, f.note) == ("填报表", str(height * 1024))
     assert out.status(SPOILT) == "rejected"
     out.others_unchanged(SPOILT)
+
+
+# --------------------------------------------------------------------------- the inflater
+
+def _inflaters():
+    import zlib
+
+    out = [pytest.param(zlib, id="zlib")]
+    try:
+        from zlib_ng import zlib_ng
+    except ImportError:
+        return out
+    return out + [pytest.param(zlib_ng, id="zlib-ng")]
+
+
+@pytest.mark.parametrize("inflater", _inflaters())
+def test_a_part_unzipped_whole_is_checked_the_same_by_either_inflater(inflater, monkeypatch):
+    """The guard takes zlib-ng when it is installed, zlib where it is not: either
+    gives a part back only when it holds exactly its declared size and CRC; a
+    stream that is damaged, longer or shorter than declared, or whose CRC does
+    not match, is left to the chunked reader (None), which says what is wrong."""
+    from assess_xlsx.intake import guard
+
+    monkeypatch.setattr(guard, "_z", inflater)
+    monkeypatch.setattr(guard, "_SEEN", {})
+    body = b"<sst>" + "".join(f"<si><t>第{i}项</t></si>" for i in range(400)).encode() + b"</sst>"
+
+    def part(size_off=0, crc_off=0, stream=None):
+        data = build_zip({"xl/sharedStrings.xml": body})
+        info = zipfile.ZipFile(io.BytesIO(data)).getinfo("xl/sharedStrings.xml")
+        if stream is not None:    # the stream replaced, what the directory declares kept
+            start = guard._local_data_start(data, info)
+            data = data[:start] + stream(data[start:start + info.compress_size]) + data[start + info.compress_size:]
+        info.file_size += size_off
+        info.CRC ^= crc_off
+        return data, info
+
+    assert guard._inflate_whole(*part()) == body
+    assert guard._inflate_whole(*part(crc_off=1)) is None
+    assert guard._inflate_whole(*part(size_off=-1)) is None       # more than declared
+    assert guard._inflate_whole(*part(size_off=1)) is None        # less than declared
+    assert guard._inflate_whole(*part(stream=lambda raw: raw[:len(raw) // 2] + bytes(len(raw) - len(raw) // 2))) is None
+    assert guard._inflate_whole(*part(stream=lambda raw: b"\xff" * 8 + raw[8:])) is None      # damaged
