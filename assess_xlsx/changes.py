@@ -18,9 +18,8 @@ import pandas as pd
 
 from .errors import SnapshotError
 from .figures import fmt, fmt_all
-from .labels import MISSING, SCORED, STATUS_ZH
+from .labels import MISSING, SCORED, SNAPSHOT_SHEET, STATUS_ZH
 
-SNAPSHOT_SHEET = "_快照"
 SNAPSHOT_COLUMNS = ["kind", "city", "seq", "data"]
 
 # What a change is called in the 变更记录 sheet and the printed summary.

@@ -368,11 +368,14 @@ def check_command(folder, scheme_path, rules_path, roster_path, assessed):
         assess-xlsx check 交回/
         assess-xlsx check 交回/ --assessed 核定表/
     """
-    from .intake import read_submissions
+    from .run import CHECK_NEXT, gather_early
 
     roster = _roster(roster_path)
+    gathered = gather_early(folder, rules_path, roster, assessed, then=CHECK_NEXT)   # pandas meanwhile
     scheme = load_scheme_or_fail(scheme_path, rules_path)
-    sub = read_submissions(folder, scheme, roster=roster, assessed=assessed)
+    from .intake import read_submissions
+
+    sub = read_submissions(folder, scheme, roster=roster, assessed=assessed, gathered=gathered)
     for line in check_lines(sub, scheme.rules):
         click.echo(line)
     if not sub.ok:
@@ -443,12 +446,8 @@ def score_command(inbox, scheme_path, rules_path, roster_path, output, per_city,
         assess-xlsx score 交回/ -o 2022年度考核结果.xlsx --per-city 各市结果/
         assess-xlsx score 交回/ --ranking dense --json 结果.json
     """
-    from .scoring import Settings
-
-    settings = Settings(ranking=ranking)
     roster = _roster(roster_path)
-    scheme = load_scheme_or_fail(scheme_path, rules_path)
-    result = _score_with_progress(inbox, scheme, roster, settings, quiet, assessed)
+    result = _score_with_progress(inbox, scheme_path, rules_path, roster, ranking, quiet, assessed)
     complete = bool((result.cities["status"] == SCORED).all())
     if strict and not complete:
         if not quiet:
@@ -489,19 +488,26 @@ def unused_lines(result) -> list[str]:
     return lines
 
 
-def _score_with_progress(inbox, scheme, roster, settings, quiet, assessed=None):
-    """Score, showing files read on a terminal (never when output is piped or quiet)."""
-    import sys
+def _score_with_progress(inbox, scheme_path, rules_path, roster, ranking, quiet, assessed=None):
+    """Read (pandas imported meanwhile, run.gather_early), load the scheme and
+    score, showing files read on a terminal (never when output is piped or quiet)."""
+    from .run import SCORE_NEXT, gather_early, score_folder
 
-    from .run import score_folder
+    def run(progress=None):
+        gathered = gather_early(inbox, rules_path, roster, assessed, progress, then=SCORE_NEXT)
+        scheme = load_scheme_or_fail(scheme_path, rules_path)
+        from .scoring import Settings
+
+        return score_folder(inbox, scheme, roster, Settings(ranking=ranking), progress=progress, assessed=assessed,
+                            gathered=gathered)
 
     if quiet or not sys.stderr.isatty():
-        return score_folder(inbox, scheme, roster, settings, assessed=assessed)
+        return run()
     with click.progressbar(length=1, label="读取 / reading", file=sys.stderr) as bar:
         def progress(done, total):
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
-        return score_folder(inbox, scheme, roster, settings, progress=progress, assessed=assessed)
+        return run(progress)
 
 
 def _write_json(result, json_path):

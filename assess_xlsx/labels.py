@@ -29,6 +29,10 @@ DEDUCTING_SIDES = ("deduct", "major")
 
 SEVERITY_ZH = {"error": "错误", "warning": "提醒", "info": "说明"}
 
+# The hidden sheet of every ranking workbook that holds its run (changes.py): a
+# workbook that has it was written by this tool, and is never read as a form.
+SNAPSHOT_SHEET = "_快照"
+
 
 def verb(side: str) -> str:
     """扣 on a deducting side, 加 on the others."""

@@ -56,14 +56,51 @@ def check_output(inbox: str | os.PathLike, output: Path) -> None:
 
 
 def score_folder(inbox, scheme, roster, settings=None, progress: Callable[[int, int], None] | None = None,
-                 assessed=None):
+                 assessed=None, gathered=None):
     """Read and score: the Result, nothing written. `assessed`: the assessors'
-    folder (default: 核定/ inside the inbox, when it exists)."""
+    folder (default: 核定/ inside the inbox, when it exists); `gathered`: the
+    inbox read already (gather_early)."""
     from .intake import read_submissions
     from .scoring import score
 
-    submissions = read_submissions(inbox, scheme, roster=roster, progress=progress, assessed=assessed)
+    submissions = read_submissions(inbox, scheme, roster=roster, progress=progress, assessed=assessed,
+                                   gathered=gathered)
     return score(scheme, submissions, settings)
+
+
+# What `check` and `score` import next, on a thread while the workers read (gather_early).
+CHECK_NEXT = ("pandas", "assess_xlsx.scheme", "assess_xlsx.intake.validate")
+SCORE_NEXT = CHECK_NEXT + ("assess_xlsx.scoring", "assess_xlsx.report")
+
+
+def gather_early(folder, rules, roster, assessed=None, progress: Callable[[int, int], None] | None = None,
+                 then: tuple[str, ...] = ()):
+    """The folder's workbooks read (intake.pool.Gathered) before the scheme is,
+    against the rules file `rules` (None: the built-in one), while the
+    modules `then` are imported on a thread; read_submissions takes them
+    when the scheme's rules are these. None, and nothing read, when the
+    rules file leaves who fills an input to the table (its 考核方式) or
+    cannot be read (read_scheme says why), or the folder cannot be read
+    (read_submissions says why, after the scheme's own errors)."""
+    from .errors import AssessError
+    from .intake.pool import gather
+    from .lazy import Meanwhile
+    from .rules import load_rules
+    from .rules.roles import assessors
+
+    try:
+        book = load_rules(rules)
+    except AssessError:
+        return None
+    if not all(spec.filled_by for spec in book.inputs.values()):
+        return None
+    meanwhile = Meanwhile(*then)
+    try:
+        return gather(folder, book.inputs, roster, assessors(book), assessed, progress, meanwhile)
+    except AssessError:
+        return None
+    finally:
+        meanwhile.join()
 
 
 def write_run(result, inbox, output: Path | None = None, *, per_city: Path | None = None,

@@ -7,9 +7,11 @@ run builds ~1,500 such columns, mostly of a handful of units).
 
 from __future__ import annotations
 
-import numpy as np
-
 from .figures import fmt_short, round_half_up_div
+from .lazy import lazy
+
+# numpy at first use: a reading worker loads the rules, never numpy (lazy.py).
+np = lazy("numpy", __name__, "np")
 
 
 def _short(h) -> np.ndarray:

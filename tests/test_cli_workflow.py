@@ -239,15 +239,13 @@ def test_progress_bar_only_on_a_terminal(tmp_path, monkeypatch):
     term = Terminal()
     monkeypatch.setattr(sys, "stderr", term)
     from assess_xlsx.roster import DEFAULT_ROSTER
-    from assess_xlsx.scheme import read_scheme
-    from assess_xlsx.scoring import Settings
 
-    result = cli_module._score_with_progress(inbox, read_scheme(), DEFAULT_ROSTER, Settings(), quiet=False)
+    result = cli_module._score_with_progress(inbox, None, None, DEFAULT_ROSTER, "competition", quiet=False)
     assert result.scored == ["太原市", "晋中市"]
     assert "读取 / reading" in term.getvalue() and "100%" in term.getvalue()
     quiet = Terminal()
     monkeypatch.setattr(sys, "stderr", quiet)
-    cli_module._score_with_progress(inbox, read_scheme(), DEFAULT_ROSTER, Settings(), quiet=True)
+    cli_module._score_with_progress(inbox, None, None, DEFAULT_ROSTER, "competition", quiet=True)
     assert quiet.getvalue() == ""
 
 

@@ -11,8 +11,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import re
 import shutil
+import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +76,7 @@ def test_pool_reads_what_the_serial_loop_reads(scheme, folder, monkeypatch):
     real = parallel.read_all
     monkeypatch.setattr(parallel, "PARALLEL_MIN_FILES", 4)
     monkeypatch.setattr(parallel, "cores", lambda: 2)
-    monkeypatch.setattr(V, "read_all", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(parallel, "read_all", lambda *a, **k: calls.append(1) or real(*a, **k))
     seen = []
     pooled = V.read_submissions(inbox, scheme, roster=roster, progress=lambda done, total: seen.append((done, total)))
     assert calls == [1]
@@ -276,3 +279,102 @@ def test_read_capped_reads_to_the_limit_and_one_byte_more(tmp_path, monkeypatch)
     with open(big, "rb") as fh:
         assert G.read_capped(fh) == b"y" * 4097
     monkeypatch.setattr(G.os, "fstat", real_fstat)
+
+
+# --------------------------------------------------------------------------- reading before pandas
+
+def test_reading_begun_before_the_scheme_gives_what_reading_after_it_gives(scheme, folder, monkeypatch):
+    """run.gather_early reads the folder with the rules file's inputs before the
+    scheme is read (pandas imported on a thread meanwhile); read_submissions
+    takes those reads as they are, with the same values, files, findings and
+    owed inputs as reading the folder itself, and in order."""
+    from assess_xlsx import run
+
+    inbox, roster = folder
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_FILES", 4)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    gathered = run.gather_early(inbox, None, roster, then=run.CHECK_NEXT)
+    assert gathered is not None and len(gathered.reads) == 41 and len(gathered.afiles) == 5   # 说明.txt passed over
+    calls = []
+    real = parallel.read_all
+    monkeypatch.setattr(parallel, "read_all", lambda *a, **k: calls.append(1) or real(*a, **k))
+    early = V.read_submissions(inbox, scheme, roster=roster, gathered=gathered)
+    assert calls == []                       # nothing read twice
+    assert V.read_submissions(inbox, scheme, roster=roster, gathered=gathered).report.findings == early.report.findings
+    after = V.read_submissions(inbox, scheme, roster=roster)
+    assert calls == [1]
+    _same(early, after)
+    pd.testing.assert_frame_equal(early.owed, after.owed)
+    pd.testing.assert_frame_equal(early.reviews, after.reviews)
+
+
+def test_reads_made_against_other_rules_are_read_again(scheme, folder, monkeypatch, tmp_path):
+    """A Gathered read with other inputs (a rules file that left who fills one
+    to the table, say), assessors, roster, folder or assessors' folder than
+    the scheme's is never used: read_submissions reads the folder again."""
+    import dataclasses
+
+    inbox, roster = folder
+    inputs, known = scheme.rules.inputs, V.assessors(scheme.rules)
+    gathered = parallel.gather(inbox, inputs, roster, known)
+    assert gathered.read_as(inbox, inputs, roster, known, None)
+    assert gathered.read_as(inbox, inputs, roster, known, inbox / "核定")     # the default, given
+    first = next(iter(inputs))
+    stale = [dataclasses.replace(gathered, inputs={**inputs, first: dataclasses.replace(inputs[first], filled_by="")}),
+             dataclasses.replace(gathered, known=known[:1]),
+             dataclasses.replace(gathered, roster=Roster(roster.units, roster.capitals)),
+             dataclasses.replace(gathered, folder=inbox.parent)]
+    assert [g.read_as(inbox, inputs, roster, known, None) for g in stale] == [False] * 4
+    assert not gathered.read_as(inbox, inputs, roster, known, tmp_path)
+    calls = []
+    real = parallel.read_all
+    monkeypatch.setattr(parallel, "read_all", lambda *a, **k: calls.append(1) or real(*a, **k))
+    again = V.read_submissions(inbox, scheme, roster=roster, gathered=dataclasses.replace(stale[0], reads=[], afiles=[]))
+    assert calls == [1]
+    _same(again, V.read_submissions(inbox, scheme, roster=roster, gathered=gathered))
+    assert calls == [1]
+
+
+def test_no_early_reading_when_the_table_decides_who_fills(tmp_path, folder):
+    """A rules file that leaves who fills an input to the table's 考核方式
+    (rules.roles.with_defaults) cannot say before the table is read which
+    assessors' sheets are known: nothing is read early."""
+    from assess_xlsx import run
+    from assess_xlsx.rules import default_rules_path
+
+    inbox, roster = folder
+    text = default_rules_path().read_text(encoding="utf-8")
+    open_one = re.sub(r'(?m)^filled_by = "[^"]*"\n', "", text, count=1)
+    assert open_one != text
+    rules = tmp_path / "rules.toml"
+    rules.write_text(open_one, encoding="utf-8")
+    assert run.gather_early(inbox, rules, roster) is None
+    assert run.gather_early(inbox, tmp_path / "none.toml", roster) is None      # read_scheme says why
+    assert run.gather_early(tmp_path / "no-folder", None, roster) is None       # read_submissions says why
+
+
+def test_the_reading_path_never_imports_pandas_or_numpy():
+    """Reading a folder (the workers' code and the caller's gathering) needs
+    neither pandas nor numpy: a run starts its workers before pandas is
+    imported and imports it meanwhile (lazy.py). Run in a fresh interpreter,
+    reading the samples (with errors) in the calling process as a worker would."""
+    code = textwrap.dedent(f"""
+        import os, sys
+        from pathlib import Path
+        from assess_xlsx.intake import pool
+        from assess_xlsx.roster import DEFAULT_ROSTER
+        from assess_xlsx.rules import load_rules
+        from assess_xlsx.rules.roles import assessors
+        book = load_rules(None)
+        for d in (Path({str(ROOT / "samples")!r}), Path({str(ROOT / "samples" / "with-errors")!r})):
+            g = pool.gather(d, book.inputs, DEFAULT_ROSTER, assessors(book))
+            assert g.reads and g.report.findings or d.name == "samples", d
+            pool._start_worker(book.inputs, DEFAULT_ROSTER, assessors(book))
+            for p in sorted(d.glob("*.xlsx")):
+                pool._read_one((pool.UNIT, str(p), p.name))
+            for p in sorted((d / "核定").glob("*.xlsx")) if (d / "核定").is_dir() else ():
+                pool._read_one((pool.ASSESSED, str(p), "核定/" + p.name))
+        print(sorted(m for m in ("pandas", "numpy") if m in sys.modules))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -63,6 +63,19 @@ def test_each_failure_costs_its_job_only_and_order_is_kept(capfd):
     assert "panicked" not in captured.err and "panicked" not in captured.out
 
 
+def test_no_worker_is_started_while_the_callers_other_thread_may_run():
+    """`start` forks the workers before the caller starts its thread (lazy.Meanwhile);
+    every later fork (a replacement for a worker that died) first calls
+    `before_fork`, which joins that thread."""
+    calls = []
+    with Sandbox(_job, workers=2, before_fork=lambda: calls.append("joined")) as box:
+        box.start(5)
+        assert len(box._slots) == 2 and calls == []
+        out = box.map([("ok", 1), ("abort", 0), ("ok", 2), ("ok", 3), ("ok", 4)])
+    assert [o.reason for o in out] == ["", CRASHED, "", "", ""] and box.replaced == 1
+    assert calls == ["joined"]
+
+
 def test_one_job_one_worker():
     with Sandbox(_job) as box:
         assert [o.value for o in box.map([("ok", 21)])] == [42]

@@ -13,6 +13,15 @@ validate.py  normalise, merge a unit's files, cross-checks, the files table
 """
 
 from ..errors import SubmissionsError
-from .validate import FILE_COLUMNS, VALUE_COLUMNS, Submissions, read_submissions
 
 __all__ = ["FILE_COLUMNS", "VALUE_COLUMNS", "SubmissionsError", "Submissions", "read_submissions"]
+
+
+def __getattr__(name: str):
+    # validate.py (pandas) is imported when first asked for: the reading
+    # workers start from pool.py before pandas is loaded (lazy.py).
+    if name in __all__:
+        from . import validate
+
+        return getattr(validate, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

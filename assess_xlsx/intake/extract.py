@@ -28,8 +28,8 @@ from pathlib import Path
 
 from xlsxwriter.utility import xl_col_to_name
 
-from ..changes import SNAPSHOT_SHEET
 from ..findings import Report
+from ..labels import SNAPSHOT_SHEET
 from ..roster import Roster, _norm, match_unit, unit_from_filename
 from ..rules.inputs import _as_text, expected_text
 from .contract import CODE_HEADER, READABLE, SHEET_NAME, UNIT_LABEL, VALUE_HEADER, file_label, skip_reason

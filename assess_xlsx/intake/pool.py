@@ -1,5 +1,10 @@
 """Every workbook of a run read in the sandbox's workers: the units' own and the assessors'.
 
+`gather(folder, inputs, roster, known, ...)` scans a folder (and its assessors'
+folder) and reads every workbook in it: a `Gathered`, before any value is
+checked (validate.py does that). Nothing here imports pandas: a run can start
+its workers first and import pandas meanwhile (`meanwhile`, lazy.Meanwhile).
+
 `read_all(unit_jobs, assessed_entries, ...)` hands each file to a worker
 process that may die (sandbox.py: started once per run, a memory ceiling and
 a time limit each), the assessors' wide sheets first (the largest files:
@@ -17,12 +22,15 @@ does not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import SubmissionsError
 from ..findings import Report
 from ..roster import Roster
 from . import extract
-from .assessed import AssessedFile, read_assessed_file
+from .assessed import AssessedFile, read_assessed_file, scan_assessed
+from .contract import ASSESSED_FOLDER
 
 PARALLEL_MIN_FILES = 48    # up to this many files are read by one worker
 CHUNK_FILES = 16           # files a worker reads per round trip (~0.1 s of work)
@@ -84,20 +92,86 @@ def _share_layout(read, layouts: dict) -> None:
     read.cells = layouts.setdefault(cells, cells)
 
 
+@dataclass
+class Gathered:
+    """A folder's workbooks read (`gather`), and what they were read against."""
+    folder: Path
+    assessed: Path | None            # the assessors' folder, if any
+    inputs: object                   # the rules' inputs (code -> InputSpec)
+    roster: Roster
+    known: tuple[str, ...]           # the assessors an assessed sheet may name
+    report: Report                   # the scan's findings, then the files', in the serial order
+    skipped: list[dict] = field(default_factory=list)    # files-table rows of the entries passed over
+    reads: list = field(default_factory=list)            # the units' _FileRead records, in name order
+    afiles: list[AssessedFile] = field(default_factory=list)
+
+    def read_as(self, folder, inputs, roster: Roster, known, assessed) -> bool:
+        """Whether these are the reads `gather` would make with these arguments."""
+        return (Path(folder) == self.folder and roster is self.roster and tuple(known) == self.known
+                and dict(inputs) == dict(self.inputs)
+                and self.assessed == assessed_folder(self.folder, assessed))
+
+
+def gather(folder, inputs, roster: Roster, known: tuple[str, ...], assessed=None, progress=None,
+           meanwhile=None) -> Gathered:
+    """Scan `folder` (its workbooks; `assessed`, default folder/核定 when it is
+    there: the assessors') and read every workbook, against `inputs` (the
+    rules' inputs), `roster` and `known` (rules.roles.assessors). `meanwhile`
+    (lazy.Meanwhile) is started once the workers are, and joined before any
+    further worker starts."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SubmissionsError(f"文件夹不存在 / not a folder: {folder}")
+    adir = assessed_folder(folder, assessed)
+    report = Report()
+    todo, skipped = extract.scan_folder(folder, report)
+    if adir is not None and adir.parent == folder:     # the assessors' folder is read, not passed over
+        report.findings = [f for f in report.findings if not (f.code == "file-skipped-folder" and f.file == adir.name)]
+        skipped = [row for row in skipped if row["file"] != adir.name]
+    entries = scan_assessed(adir, _prefix(folder, adir)) if adir else []
+    reads, afiles = read_all(todo, entries, inputs, roster, known, report, progress, meanwhile)
+    return Gathered(folder=folder, assessed=adir, inputs=inputs, roster=roster, known=tuple(known), report=report,
+                    skipped=skipped, reads=reads, afiles=afiles)
+
+
+def assessed_folder(folder: Path, assessed) -> Path | None:
+    """The assessors' folder: as given, else `folder/核定` when it exists."""
+    if assessed is not None:
+        adir = Path(assessed)
+        if not adir.is_dir():
+            raise SubmissionsError(f"核定文件夹不存在 / the assessed folder does not exist: {adir}")
+        return adir
+    adir = folder / ASSESSED_FOLDER
+    return adir if adir.is_dir() else None
+
+
+def _prefix(folder: Path, adir: Path) -> str:
+    """How the assessors' files are named: relative to the inbox when inside it."""
+    try:
+        return adir.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return adir.name
+
+
 def read_all(unit_jobs: list[tuple[str, str]], assessed_entries: list[tuple[str, str, str | None]], inputs,
-             roster: Roster, known: tuple[str, ...], report: Report, progress=None) -> tuple[list, list[AssessedFile]]:
+             roster: Roster, known: tuple[str, ...], report: Report, progress=None,
+             meanwhile=None) -> tuple[list, list[AssessedFile]]:
     """Read the units' (path, name) jobs and the assessed folder's (path, name,
     why passed over) entries; findings go to `report` in the serial order.
     -> (the units' `_FileRead` records, the assessors' `AssessedFile`s), each in order.
 
-    `progress(done, total)` is called as each file is read (a progress bar)."""
+    `progress(done, total)` is called as each file is read (a progress bar).
+    `meanwhile`: started as soon as the workers are (see gather)."""
     from .sandbox import Sandbox
 
     to_read = [(path, rel) for path, rel, why in assessed_entries if not why]
     jobs = [(ASSESSED, path, rel) for path, rel in to_read] + [(UNIT, path, name) for path, name in unit_jobs]
     layouts: dict = {}
     with Sandbox(_read_one, init=_start_worker, initargs=(inputs, roster, known),
-                 workers=workers_for(len(jobs))) as box:
+                 workers=workers_for(len(jobs)), before_fork=meanwhile.join if meanwhile else None) as box:
+        box.start(len(jobs))
+        if meanwhile is not None:
+            meanwhile.start()
         outcomes = box.map(jobs, progress)
     assessed_outcomes = iter(outcomes[:len(to_read)])
 

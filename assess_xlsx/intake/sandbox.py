@@ -211,9 +211,13 @@ class Sandbox:
     """Worker processes calling `func(job)`, started once; see the module doc."""
 
     def __init__(self, func, init=None, initargs=(), workers: int | None = None,
-                 memory: int = MEMORY_LIMIT, timeout: float = TIME_LIMIT):
+                 memory: int = MEMORY_LIMIT, timeout: float = TIME_LIMIT, before_fork=None):
         self.func, self.init, self.initargs = func, init, initargs
         self.workers, self.memory, self.timeout = workers, memory, timeout
+        # Called before any worker is started after `start` (a replacement, say):
+        # the caller's other thread is joined there, so that no worker is ever
+        # forked while another thread holds a lock (an import's) it would inherit.
+        self.before_fork = before_fork
         self._ctx = _context()
         self._slots: list[_Slot] = []
         self.replaced = 0        # workers that died or overran and were replaced
@@ -229,6 +233,18 @@ class Sandbox:
             slot.close()
         self._slots = []
 
+    def start(self, jobs: int) -> None:
+        """Start the workers `jobs` jobs will need now, before the caller starts
+        another thread (see `before_fork`)."""
+        want = max(0, min(self.workers or cores(), jobs))
+        while len(self._slots) < want:
+            self._slots.append(_Slot(self))
+
+    def _new_slot(self) -> _Slot:
+        if self.before_fork is not None:
+            self.before_fork()
+        return _Slot(self)
+
     def map(self, jobs, progress=None) -> list[Outcome]:
         """Run every job; -> one Outcome per job, in input order.
 
@@ -242,7 +258,7 @@ class Sandbox:
             return []
         want = max(1, min(self.workers or cores(), len(jobs)))
         while len(self._slots) < want:
-            self._slots.append(_Slot(self))
+            self._slots.append(self._new_slot())
         out: list[Outcome | None] = [None] * len(jobs)
         pending = deque(enumerate(jobs))
         done = 0
@@ -317,7 +333,7 @@ class Sandbox:
     def _replace(self, slot: _Slot) -> _Slot:
         slot.close(kill=True)
         self.replaced += 1
-        fresh = _Slot(self)
+        fresh = self._new_slot()
         self._slots[self._slots.index(slot)] = fresh
         return fresh
 

@@ -26,10 +26,8 @@ from ..rules.inputs import _mask, expected_text, normalise, refused_text
 from ..rules.model import RuleBook
 from ..rules.parts import kind_of
 from ..rules.roles import SELF, assessors, may_fill
-from .assessed import scan_assessed
-from .contract import ASSESSED_FOLDER
-from .extract import _FileRead, scan_folder
-from .pool import read_all
+from .extract import _FileRead
+from .pool import Gathered, assessed_folder, gather
 
 VALUE_COLUMNS = ["city", "code", "number", "text", "raw", "file", "sheet", "cell"]
 FILE_COLUMNS = ["file", "city", "status", "inputs", "problems", "sha256", "assessor"]
@@ -72,17 +70,19 @@ class Submissions:
 # --------------------------------------------------------------------------- the folder
 
 def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT_ROSTER,
-                     progress=None, assessed: str | os.PathLike | None = None) -> Submissions:
+                     progress=None, assessed: str | os.PathLike | None = None,
+                     gathered: Gathered | None = None) -> Submissions:
     """Read every workbook directly in `folder` against `scheme` (a Scheme or a RuleBook).
 
     The workbooks in `folder` are the units' own (自评); those in `assessed`
     (default: `folder/核定` when it exists) are the assessors' sheets (核定).
     `progress(done, total)` is called after each workbook is read (for a progress bar).
+    `gathered`: the folder read already (pool.gather, begun before the scheme
+    was read); used only when it was read exactly as this would read it.
     """
-    folder = Path(folder)
-    if not folder.is_dir():
+    if not Path(folder).is_dir():
         raise SubmissionsError(f"文件夹不存在 / not a folder: {folder}")
-    adir = assessed_folder(folder, assessed)
+    assessed_folder(Path(folder), assessed)        # one that is not there is said before the rules
     rules: RuleBook | None = scheme if isinstance(scheme, RuleBook) else getattr(scheme, "rules", None)
     if rules is None:
         raise SubmissionsError(
@@ -90,13 +90,11 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
             "cannot check the inputs"
         )
     inputs = rules.inputs
-    report = Report()
-    todo, skipped = scan_folder(folder, report)
-    if adir is not None and adir.parent == folder:     # the assessors' folder is read, not passed over
-        report.findings = [f for f in report.findings if not (f.code == "file-skipped-folder" and f.file == adir.name)]
-        skipped = [row for row in skipped if row["file"] != adir.name]
-    entries = scan_assessed(adir, _prefix(folder, adir)) if adir else []
-    reads, afiles = read_all(todo, entries, inputs, roster, assessors(rules), report, progress)
+    if gathered is None or not gathered.read_as(folder, inputs, roster, assessors(rules), assessed):
+        gathered = gather(folder, inputs, roster, assessors(rules), assessed, progress)
+    folder, adir = gathered.folder, gathered.assessed
+    report = Report(gathered.report.findings)     # its own: the Gathered may be taken again
+    skipped, reads, afiles = gathered.skipped, gathered.reads, gathered.afiles
     areads = [col for af in afiles for col in af.columns]
     authors = [SELF] * len(reads) + [af.assessor for af in afiles for _ in af.columns]
 
@@ -129,25 +127,6 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
     return Submissions(values=values, report=report, files=files, missing=missing, roster=roster, folder=str(folder),
                        reviews=reviews, owed=_owed(filled_units, reads + areads, inputs, roster),
                        assessed=str(adir) if adir else "")
-
-
-def assessed_folder(folder: Path, assessed) -> Path | None:
-    """The assessors' folder: as given, else `folder/核定` when it exists."""
-    if assessed is not None:
-        adir = Path(assessed)
-        if not adir.is_dir():
-            raise SubmissionsError(f"核定文件夹不存在 / the assessed folder does not exist: {adir}")
-        return adir
-    adir = folder / ASSESSED_FOLDER
-    return adir if adir.is_dir() else None
-
-
-def _prefix(folder: Path, adir: Path) -> str:
-    """How the assessors' files are named: relative to the inbox when inside it."""
-    try:
-        return adir.resolve().relative_to(folder.resolve()).as_posix()
-    except ValueError:
-        return adir.name
 
 
 def _allowed(reads, authors, inputs) -> np.ndarray:

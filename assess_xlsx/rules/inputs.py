@@ -23,12 +23,14 @@ import re
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
 from ..figures import fmt, fmt_short
 from ..labels import NO, YES
+from ..lazy import lazy
 from ..textcol import _s, _short, _txt
+
+# numpy and pandas at first use: a reading worker loads the input kinds, never pandas (lazy.py).
+np = lazy("numpy", __name__, "np")
+pd = lazy("pandas", __name__, "pd")
 
 if TYPE_CHECKING:
     from .model import InputSpec, RuleBook

@@ -24,14 +24,16 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-import numpy as np
-
 from ..errors import FigureError, RuleError
 from ..figures import fmt, fmt_short, round_half_up_div, to_hundredths
 from ..labels import CITY_TYPE_ZH, NO, YES, verb as _verb
+from ..lazy import lazy
 from ..textcol import _pct, _s, _short, _txt
 from .inputs import display
 from .model import Part, ref
+
+# numpy at first use: a reading worker loads the rules, never numpy (lazy.py).
+np = lazy("numpy", __name__, "np")
 
 
 # --------------------------------------------------------------------------- parameters
