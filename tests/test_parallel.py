@@ -300,10 +300,13 @@ def test_reading_begun_before_the_scheme_gives_what_reading_after_it_gives(schem
     monkeypatch.setattr(parallel, "read_all", lambda *a, **k: calls.append(1) or real(*a, **k))
     early = V.read_submissions(inbox, scheme, roster=roster, gathered=gathered)
     assert calls == []                       # nothing read twice
-    assert V.read_submissions(inbox, scheme, roster=roster, gathered=gathered).report.findings == early.report.findings
+    assert gathered.taken and gathered.reads == [] and gathered.report.findings == []    # handed over, not kept
     after = V.read_submissions(inbox, scheme, roster=roster)
     assert calls == [1]
     _same(early, after)
+    again = V.read_submissions(inbox, scheme, roster=roster, gathered=gathered)        # taken: read again
+    assert calls == [1, 1]
+    _same(again, after)
     pd.testing.assert_frame_equal(early.owed, after.owed)
     pd.testing.assert_frame_equal(early.reviews, after.reviews)
 
@@ -324,7 +327,8 @@ def test_reads_made_against_other_rules_are_read_again(scheme, folder, monkeypat
              dataclasses.replace(gathered, known=known[:1]),
              dataclasses.replace(gathered, roster=Roster(roster.units, roster.capitals)),
              dataclasses.replace(gathered, folder=inbox.parent)]
-    assert [g.read_as(inbox, inputs, roster, known, None) for g in stale] == [False] * 4
+    stale.append(dataclasses.replace(gathered, taken=True))
+    assert [g.read_as(inbox, inputs, roster, known, None) for g in stale] == [False] * 5
     assert not gathered.read_as(inbox, inputs, roster, known, tmp_path)
     calls = []
     real = parallel.read_all

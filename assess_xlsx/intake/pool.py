@@ -104,12 +104,21 @@ class Gathered:
     skipped: list[dict] = field(default_factory=list)    # files-table rows of the entries passed over
     reads: list = field(default_factory=list)            # the units' _FileRead records, in name order
     afiles: list[AssessedFile] = field(default_factory=list)
+    taken: bool = False
 
     def read_as(self, folder, inputs, roster: Roster, known, assessed) -> bool:
-        """Whether these are the reads `gather` would make with these arguments."""
-        return (Path(folder) == self.folder and roster is self.roster and tuple(known) == self.known
-                and dict(inputs) == dict(self.inputs)
+        """Whether these are the reads `gather` would make with these arguments (and not taken yet)."""
+        return (not self.taken and Path(folder) == self.folder and roster is self.roster
+                and tuple(known) == self.known and dict(inputs) == dict(self.inputs)
                 and self.assessed == assessed_folder(self.folder, assessed))
+
+    def take(self) -> tuple[Report, list[dict], list, list[AssessedFile]]:
+        """(report, skipped, reads, afiles), handed over once and dropped here: a
+        run that began reading early must not hold every file's records through
+        scoring (24 MB at N = 3000, the records' peak and the result's at once)."""
+        out = (self.report, self.skipped, self.reads, self.afiles)
+        self.report, self.skipped, self.reads, self.afiles, self.taken = Report(), [], [], [], True
+        return out
 
 
 def gather(folder, inputs, roster: Roster, known: tuple[str, ...], assessed=None, progress=None,

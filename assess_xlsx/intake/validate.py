@@ -93,8 +93,7 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
     if gathered is None or not gathered.read_as(folder, inputs, roster, assessors(rules), assessed):
         gathered = gather(folder, inputs, roster, assessors(rules), assessed, progress)
     folder, adir = gathered.folder, gathered.assessed
-    report = Report(gathered.report.findings)     # its own: the Gathered may be taken again
-    skipped, reads, afiles = gathered.skipped, gathered.reads, gathered.afiles
+    report, skipped, reads, afiles = gathered.take()
     areads = [col for af in afiles for col in af.columns]
     authors = [SELF] * len(reads) + [af.assessor for af in afiles for _ in af.columns]
 
