@@ -372,7 +372,7 @@ def test_the_reading_path_never_imports_pandas_or_numpy():
         book = load_rules(None)
         for d in (Path({str(ROOT / "samples")!r}), Path({str(ROOT / "samples" / "with-errors")!r})):
             g = pool.gather(d, book.inputs, DEFAULT_ROSTER, assessors(book))
-            assert g.reads and g.report.findings or d.name == "samples", d
+            assert g.reads, d
             pool._start_worker(book.inputs, DEFAULT_ROSTER, assessors(book))
             for p in sorted(d.glob("*.xlsx")):
                 pool._read_one((pool.UNIT, str(p), p.name))

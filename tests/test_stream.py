@@ -354,3 +354,20 @@ def test_snapshot_made_in_its_worker_is_the_snapshot(scheme, tmp_path, monkeypat
     assert made_here.read_bytes() == made_there.read_bytes()
     given = write_workbook(result, tmp_path / "given.xlsx", created=CREATED, packed=snapshot(result))
     assert given.read_bytes() == made_there.read_bytes()
+
+
+def test_streamed_rows_deflated_by_zlib_where_zlib_ng_is_missing(tmp_path, monkeypatch):
+    """Without zlib-ng (deflate.py falls back to zlib at level 1) the workers'
+    runs still splice into one valid entry with the same sheet XML."""
+    with_ng = _write_rows(tmp_path / "ng.xlsx", "workers", 2001)
+    native = xlsxbody.z is not zlib
+    monkeypatch.setattr(xlsxbody, "z", zlib)
+    monkeypatch.setattr(xlsxbody, "FAST_LEVEL", 1)
+    monkeypatch.setattr(xlsxbody, "_C_COMBINE", None)
+    plain = _write_rows(tmp_path / "zlib.xlsx", "workers", 2001)
+    if native:                      # zlib-ng's deflate: another stream of the same XML
+        assert with_ng.read_bytes() != plain.read_bytes()
+    with zipfile.ZipFile(with_ng) as a, zipfile.ZipFile(plain) as b:
+        assert b.testzip() is None and a.namelist() == b.namelist()
+        assert all(a.read(n) == b.read(n) for n in a.namelist())
+    assert openpyxl.load_workbook(plain)["依据"].max_row == 2002
