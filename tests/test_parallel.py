@@ -382,3 +382,35 @@ def test_the_reading_path_never_imports_pandas_or_numpy():
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_a_worker_dying_while_pandas_imports_waits_for_the_import_to_fork_again(scheme, folder, monkeypatch, tmp_path):
+    """Early reading with a worker killed on its first files while the import
+    thread is still at work (a module that takes 0.5 s to import): the worker
+    replacing it is forked only once the thread is done (no child inherits an
+    import's lock), and the run reads what it reads after the scheme."""
+    import time
+
+    from assess_xlsx import run
+    from assess_xlsx.intake import sandbox
+
+    inbox, roster = folder
+    (tmp_path / "slow_to_import.py").write_text("import time\ntime.sleep(0.5)\nDONE = time.monotonic()\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    victim = sorted(p.name for p in inbox.glob("2022年*.xlsx"))[0]
+    _VICTIM[:] = [victim]
+    monkeypatch.setattr(parallel, "_read_one", _die_in_a_worker)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_FILES", 4)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    forks = []
+    real_slot = sandbox._Slot
+    monkeypatch.setattr(sandbox, "_Slot", lambda box: forks.append(time.monotonic()) or real_slot(box))
+    gathered = run.gather_early(inbox, None, roster, then=("slow_to_import",))
+    done = sys.modules["slow_to_import"].DONE
+    assert len(forks) == 3 and forks[0] < done and forks[1] < done and forks[2] >= done
+    early = V.read_submissions(inbox, scheme, roster=roster, gathered=gathered)
+    after = V.read_submissions(inbox, scheme, roster=roster)
+    _same(early, after)
+    assert [f.code for f in early.report if f.file == victim] == ["file-structure-broken"]
+    sys.modules.pop("slow_to_import", None)
