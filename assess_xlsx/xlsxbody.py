@@ -126,8 +126,8 @@ class Body:
         self._col = -1
         self._rows = 0
         self._max_col = -1
-        # The rows are kept deflated (a fast level, deflate.FAST_LEVEL: a third of
-        # level 6's time or less, a fifth larger), a raw stream ended by a sync
+        # The rows are kept deflated (a fast level, deflate.FAST_LEVEL: a fifth of
+        # zlib level 6's time, a third larger), a raw stream ended by a sync
         # flush, so that runs made apart join into one zip entry (_splice) with
         # their CRCs combined.
         self._z = z.compressobj(FAST_LEVEL, z.DEFLATED, -15)

@@ -128,10 +128,7 @@ def gather(folder, inputs, roster: Roster, known: tuple[str, ...], assessed=None
     rules' inputs), `roster` and `known` (rules.roles.assessors). `meanwhile`
     (lazy.Meanwhile) is started once the workers are, and joined before any
     further worker starts."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise SubmissionsError(f"文件夹不存在 / not a folder: {folder}")
-    adir = assessed_folder(folder, assessed)
+    folder, adir = folders(folder, assessed)
     report = Report()
     todo, skipped = extract.scan_folder(folder, report)
     if adir is not None and adir.parent == folder:     # the assessors' folder is read, not passed over
@@ -141,6 +138,15 @@ def gather(folder, inputs, roster: Roster, known: tuple[str, ...], assessed=None
     reads, afiles = read_all(todo, entries, inputs, roster, known, report, progress, meanwhile)
     return Gathered(folder=folder, assessed=adir, inputs=inputs, roster=roster, known=tuple(known), report=report,
                     skipped=skipped, reads=reads, afiles=afiles)
+
+
+def folders(folder, assessed) -> tuple[Path, Path | None]:
+    """The inbox and the assessors' folder (see assessed_folder); SubmissionsError
+    for the first of them that is not there."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise SubmissionsError(f"文件夹不存在 / not a folder: {folder}")
+    return folder, assessed_folder(folder, assessed)
 
 
 def assessed_folder(folder: Path, assessed) -> Path | None:

@@ -236,9 +236,12 @@ class Sandbox:
     def start(self, jobs: int) -> None:
         """Start the workers `jobs` jobs will need now, before the caller starts
         another thread (see `before_fork`)."""
-        want = max(0, min(self.workers or cores(), jobs))
-        while len(self._slots) < want:
+        while len(self._slots) < self._wanted(jobs):
             self._slots.append(_Slot(self))
+
+    def _wanted(self, jobs: int) -> int:
+        """Workers for `jobs` jobs: one per core (or as asked), never more than jobs."""
+        return max(0, min(self.workers or cores(), jobs))
 
     def _new_slot(self) -> _Slot:
         if self.before_fork is not None:
@@ -256,8 +259,7 @@ class Sandbox:
         jobs = list(jobs)
         if not jobs:
             return []
-        want = max(1, min(self.workers or cores(), len(jobs)))
-        while len(self._slots) < want:
+        while len(self._slots) < self._wanted(len(jobs)):
             self._slots.append(self._new_slot())
         out: list[Outcome | None] = [None] * len(jobs)
         pending = deque(enumerate(jobs))

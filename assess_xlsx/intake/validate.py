@@ -14,7 +14,6 @@ import itertools
 import os
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,7 +26,7 @@ from ..rules.model import RuleBook
 from ..rules.parts import kind_of
 from ..rules.roles import SELF, assessors, may_fill
 from .extract import _FileRead
-from .pool import Gathered, assessed_folder, gather
+from .pool import Gathered, folders, gather
 
 VALUE_COLUMNS = ["city", "code", "number", "text", "raw", "file", "sheet", "cell"]
 FILE_COLUMNS = ["file", "city", "status", "inputs", "problems", "sha256", "assessor"]
@@ -80,9 +79,7 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
     `gathered`: the folder read already (pool.gather, begun before the scheme
     was read); used only when it was read exactly as this would read it.
     """
-    if not Path(folder).is_dir():
-        raise SubmissionsError(f"文件夹不存在 / not a folder: {folder}")
-    assessed_folder(Path(folder), assessed)        # one that is not there is said before the rules
+    folders(folder, assessed)        # a folder that is not there is said before the rules
     rules: RuleBook | None = scheme if isinstance(scheme, RuleBook) else getattr(scheme, "rules", None)
     if rules is None:
         raise SubmissionsError(
