@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import groupby
 from pathlib import Path
 
 import pandas as pd
@@ -53,6 +55,26 @@ class ChangeLog:
             seen.setdefault(city, None)
         return list(seen)
 
+    @cached_property
+    def _by_city(self) -> dict[str, tuple[list, list]]:
+        # Each city's rows looked up once: a national rerun's log names thousands
+        # of cities (every rank that moved), and a filter of both frames per city
+        # made the printed summary and the 变更记录 sheet take ~25 s at N = 3000.
+        out: dict[str, tuple[list, list]] = {}
+        for rec in self.cities.itertuples(index=False):
+            out.setdefault(rec.city, ([], []))[0].append(rec)
+        for rec in self.inputs.itertuples(index=False):
+            out.setdefault(rec.city, ([], []))[1].append(rec)
+        return out
+
+    def figures(self, city: str) -> list:
+        """The city's changed figures (rows of `cities`, as named tuples), in order."""
+        return self._by_city.get(city, ([], []))[0]
+
+    def input_cells(self, city: str) -> list:
+        """The city's changed input cells (rows of `inputs`, as named tuples), in order."""
+        return self._by_city.get(city, ([], []))[1]
+
     def status_changed(self) -> set[str]:
         """Units that came or went (未提交 → 已计分, 已计分 → 数据有误, new to the roster…):
         told in one line, their row figures and inputs left out."""
@@ -60,7 +82,7 @@ class ChangeLog:
 
     def unit_line(self, city: str) -> str:
         """What happened to a unit whose status changed, in a few words."""
-        head = {r.field: (r.old, r.new) for r in self.cities[(self.cities["city"] == city) & (self.cities["code"] == "")].itertuples()}
+        head = {r.field: (r.old, r.new) for r in self.figures(city) if r.code == ""}
         old, new = head.get("status", ("", ""))
         total, rank, grade = (head.get(k, ("", "")) for k in ("total", "rank", "grade"))
         if new == STATUS_ZH[SCORED]:
@@ -83,11 +105,10 @@ class ChangeLog:
             if city in moved:
                 lines.append(f"{city}：{self.unit_line(city)}")
                 continue
-            figs = self.cities[self.cities["city"] == city]
-            parts = [f"{r.label} {r.old or '—'} → {r.new or '—'}" for r in figs.itertuples() if r.code == ""]
-            parts += [f"{r.code} {r.label} {r.old or '—'} → {r.new or '—'}" for r in figs.itertuples() if r.code != ""]
-            cells = self.inputs[self.inputs["city"] == city]
-            causes = [f"{r.file} {r.cell}（{r.code}）“{r.old}” → “{r.new}”" for r in cells.itertuples()]
+            figs = self.figures(city)
+            parts = [f"{r.label} {r.old or '—'} → {r.new or '—'}" for r in figs if r.code == ""]
+            parts += [f"{r.code} {r.label} {r.old or '—'} → {r.new or '—'}" for r in figs if r.code != ""]
+            causes = [f"{r.file} {r.cell}（{r.code}）“{r.old}” → “{r.new}”" for r in self.input_cells(city)]
             lines.append(_capped(f"{city}：", parts or ["得分未变 / scores unchanged"], causes))
         return lines
 
@@ -187,14 +208,18 @@ def _inbox_of(result) -> str:
     return str(Path(folder).resolve()) if folder else ""
 
 
-def snapshot_inbox(packed: pd.DataFrame) -> str:
-    """The inbox a snapshot came from; "" for one written before it was recorded."""
+def snapshot_inbox(packed: pd.DataFrame, source: str = "") -> str:
+    """The inbox a snapshot came from; "" for one written before it was recorded.
+    SnapshotError when its record is damaged (`source`: where it was read)."""
     rows = packed[packed["kind"] == RUN_KIND]
     if rows.empty:
         return ""
-    for _code, field, value, _file, _cell in json.loads("".join(rows.sort_values("seq", key=lambda s: s.astype(int))["data"])):
-        if field == "inbox":
-            return value
+    try:
+        for _code, field, value, _file, _cell in json.loads("".join(rows.sort_values("seq", key=lambda s: s.astype(int))["data"])):
+            if field == "inbox":
+                return value
+    except (ValueError, TypeError) as exc:
+        raise _damaged(source, exc) from exc
     return ""
 
 
@@ -283,16 +308,25 @@ def pack(long: pd.DataFrame) -> pd.DataFrame:
 
 def unpack(packed: pd.DataFrame) -> pd.DataFrame:
     """Packed rows -> the long records, each (kind, city)'s chunks joined in seq order."""
+    return _records(_groups(packed))
+
+
+def _groups(packed: pd.DataFrame) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(kind, city) -> its chunks in seq order, the groups in the order the rows give them."""
     # Grouped by hand over lists: a pandas groupby and a sort per group over
     # thousands of small groups cost seconds on a rerun of a national run.
     groups: dict[tuple[str, str], list[tuple[int, str]]] = {}
     for kind, city, seq, data in zip(*(packed[c].tolist() for c in SNAPSHOT_COLUMNS)):
         groups.setdefault((kind, city), []).append((int(seq), data))
+    return {key: tuple(data for _, data in sorted(chunks, key=lambda chunk: chunk[0])) for key, chunks in groups.items()}
+
+
+def _records(groups: dict[tuple[str, str], tuple[str, ...]]) -> pd.DataFrame:
+    """The long records of `groups` (see _groups), group by group."""
     columns: list[list] = [[] for _ in LONG_COLUMNS]
     kinds, cities, codes, fields, values, files, cells = columns
     for (kind, city), chunks in groups.items():
-        chunks.sort(key=lambda chunk: chunk[0])
-        recs = json.loads("".join(data for _, data in chunks))
+        recs = json.loads("".join(chunks))
         for code, field, value, file, cell in recs:
             codes.append(code)
             fields.append(field)
@@ -301,11 +335,14 @@ def unpack(packed: pd.DataFrame) -> pd.DataFrame:
             cells.append(cell)
         kinds.extend([kind] * len(recs))
         cities.extend([city] * len(recs))
+    if not kinds:     # columns of text even when empty, as a snapshot with records gives them
+        return pd.DataFrame({name: pd.Series([], dtype="str") for name in LONG_COLUMNS})
     return pd.DataFrame(dict(zip(LONG_COLUMNS, columns)), columns=LONG_COLUMNS)
 
 
 def read_snapshot(path: str | Path) -> pd.DataFrame:
-    """The snapshot sheet of a previous output workbook (packed, as written)."""
+    """The snapshot sheet of a previous output workbook (packed, as written; its
+    JSON not parsed yet: see diff)."""
     from python_calamine import CalamineWorkbook
 
     try:
@@ -320,12 +357,9 @@ def read_snapshot(path: str | Path) -> pd.DataFrame:
     if not rows or [str(c) for c in rows[0][: len(SNAPSHOT_COLUMNS)]] != SNAPSHOT_COLUMNS:
         raise SnapshotError(f"{path}: 快照表头不符 / snapshot header not recognised")
     body = [[_text(c) for c in r[: len(SNAPSHOT_COLUMNS)]] for r in rows[1:] if any(r)]
-    packed = pd.DataFrame(body, columns=SNAPSHOT_COLUMNS)
-    try:
-        unpack(packed)
-    except (ValueError, TypeError) as exc:
-        raise SnapshotError(f"{path}: 快照内容损坏 / snapshot damaged: {exc}") from exc
-    return packed
+    # Its JSON is read where it is used (diff, snapshot_inbox), group by group:
+    # a rerun compares only the groups that changed, and a damaged one says so there.
+    return pd.DataFrame(body, columns=SNAPSHOT_COLUMNS)
 
 
 def code_key(code: str) -> str:
@@ -341,11 +375,84 @@ def _text(v) -> str:
     return str(v)
 
 
-def diff(old: pd.DataFrame, new: pd.DataFrame) -> ChangeLog:
-    """Compare two snapshots (packed or long): changed city figures and the input cells behind them."""
+def diff(old: pd.DataFrame, new: pd.DataFrame, source: str = "") -> ChangeLog:
+    """Compare two snapshots (packed or long): changed city figures and the input cells behind them.
+
+    Packed snapshots are compared group by group (see _diff_groups).
+    SnapshotError when a group of `old` (read from `source`) is damaged.
+    """
+    if list(old.columns) == SNAPSHOT_COLUMNS and list(new.columns) == SNAPSHOT_COLUMNS:
+        return _diff_groups(_groups_read(old, source), _groups(new).items(), source)
     old = unpack(old) if list(old.columns) == SNAPSHOT_COLUMNS else old
     new = unpack(new) if list(new.columns) == SNAPSHOT_COLUMNS else new
     old, new = old[old["kind"] != RUN_KIND], new[new["kind"] != RUN_KIND]
+    return _diff_long(old, new, {c: i for i, c in enumerate(dict.fromkeys(new["city"].tolist() + old["city"].tolist()))})
+
+
+@dataclass
+class Previous:
+    """A previous output's snapshot as read_previous reads it: where from, its
+    inbox, and its groups ((kind, city) -> chunks, see _groups) until diff_run
+    lets them go."""
+    source: str
+    inbox: str
+    groups: dict
+
+
+def read_previous(path: str | Path) -> Previous:
+    """A previous output workbook's snapshot, grouped (SnapshotError as read_snapshot)."""
+    packed = read_snapshot(path)
+    return Previous(str(path), snapshot_inbox(packed, str(path)), _groups_read(packed, str(path)))
+
+
+def diff_run(previous: Previous, result) -> ChangeLog:
+    """diff(previous, snapshot(result)) without holding either snapshot whole:
+    the new groups are made a unit at a time (snapshot_chunks) and kept only
+    where they differ, and each previous group the same as its new one is let
+    go once compared (`previous.groups` keeps only the others). A national
+    run's snapshot is 23 M characters; the workbook writer makes its own copy
+    in a worker, so the caller never needs one."""
+    after = ((key, tuple(row[3] for row in rows))
+             for key, rows in groupby(snapshot_chunks(result), key=lambda row: (row[0], row[1])))
+    return _diff_groups(previous.groups, after, previous.source)
+
+
+def _groups_read(packed: pd.DataFrame, source: str) -> dict[tuple[str, str], tuple[str, ...]]:
+    try:
+        return _groups(packed)
+    except (ValueError, TypeError) as exc:
+        raise _damaged(source, exc) from exc
+
+
+def _damaged(source: str, exc: Exception) -> SnapshotError:
+    return SnapshotError(f"{source + ': ' if source else ''}快照内容损坏 / snapshot damaged: {exc}")
+
+
+def _diff_groups(before: dict, after, source: str = "") -> ChangeLog:
+    """diff of `before` (old groups, see _groups; those equal to their new ones
+    are removed from it) and `after` ((key, chunks) of the new ones, in order): a group whose text is the same on both sides holds
+    the same records and cannot change anything, so only the others are
+    unpacked. A rerun after a few corrections then reads a few units, not a
+    national run's 600,000 records twice (seconds, and twice the memory of the run)."""
+    keys, changed = [], {}
+    for key, chunks in after:
+        keys.append(key)
+        if before.get(key) == chunks:
+            del before[key]            # the same records: nothing to compare, let go now
+        elif key[0] != RUN_KIND:
+            changed[key] = chunks
+    seen = set(keys)
+    try:
+        old = _records({key: chunks for key, chunks in before.items()
+                        if key[0] != RUN_KIND and (key in changed or key not in seen)})
+    except (ValueError, TypeError) as exc:
+        raise _damaged(source, exc) from exc
+    order = {c: i for i, c in enumerate(dict.fromkeys(city for kind, city in keys + list(before) if kind != RUN_KIND))}
+    return _diff_long(old, _records(changed), order)
+
+
+def _diff_long(old: pd.DataFrame, new: pd.DataFrame, roster_order: dict[str, int]) -> ChangeLog:
+    """diff on the long records; `roster_order`: city -> its place in the change log."""
     key = ["kind", "city", "code", "field"]
     figures_old = old[old["kind"] != "input"].set_index(key)["value"]
     figures_new = new[new["kind"] != "input"].set_index(key)["value"]
@@ -381,7 +488,6 @@ def diff(old: pd.DataFrame, new: pd.DataFrame) -> ChangeLog:
     ].reset_index(drop=True)
 
     # Keep the cities in the order they were assessed (snapshot order = roster order).
-    roster_order = {c: i for i, c in enumerate(dict.fromkeys(new["city"].tolist() + old["city"].tolist()))}
     cities = cities.sort_values("city", key=lambda s: s.map(roster_order), kind="stable").reset_index(drop=True)
     inputs = inputs.sort_values("city", key=lambda s: s.map(roster_order), kind="stable").reset_index(drop=True)
     return ChangeLog(cities=cities, inputs=inputs)

@@ -109,24 +109,28 @@ def write_run(result, inbox, output: Path | None = None, *, per_city: Path | Non
 
     (`score --strict` decides before calling this, so that no JSON is written either.)
     """
-    from .changes import diff, read_snapshot, snapshot, snapshot_inbox
+    from .changes import diff_run, read_previous
     from .errors import SnapshotError
+    from .heap import give_back
     from .report import write_per_city, write_workbook
     from .xlsx import stage
 
     output = Path(output) if output is not None else default_output(inbox)
     check_output(inbox, output)
+    # What reading and scoring freed, returned before the previous snapshot is
+    # read and the writer's workers are forked (heap.py).
+    give_back()
     run = Run(result=result, output=None)
     here = str(Path(inbox).resolve())
-    packed = None     # made once when there is a previous output: compared with it and written into the new one
     if output.exists():
-        packed = snapshot(result)
         try:
-            old = read_snapshot(output)
-            if snapshot_inbox(old) not in ("", here):
-                run.other_inbox = snapshot_inbox(old)
+            previous = read_previous(output)
+            if previous.inbox not in ("", here):
+                run.other_inbox = previous.inbox
             else:
-                run.changes = diff(old, packed)
+                run.changes = diff_run(previous, result)
+            del previous     # a national run's is 23 M characters: not held while the workbook is written
+            give_back()
         except SnapshotError as exc:
             run.previous_problem = str(exc)
     kept = previous_path(output)
@@ -144,7 +148,7 @@ def write_run(result, inbox, output: Path | None = None, *, per_city: Path | Non
                 staged.append((stage(aside, lambda tmp: shutil.copyfile(kept, tmp)), aside))
             # A copy of the current output beside it, to become the .prev file.
             staged.append((stage(kept, lambda tmp: shutil.copyfile(output, tmp)), None))
-        write_workbook(result, output, created=created, changes=run.changes, packed=packed)
+        write_workbook(result, output, created=created, changes=run.changes)
         # Only once the new workbook is in place do the old ones take their new names.
         for copy, aside in staged:
             copy.commit()

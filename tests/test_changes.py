@@ -1,8 +1,11 @@
 """The change log between two runs: which figures moved and which cells caused it."""
 
 import pandas as pd
+import pytest
 
-from assess_xlsx.changes import CHUNK, SNAPSHOT_COLUMNS, diff, long_snapshot, pack, snapshot, unpack
+from assess_xlsx.changes import (CHUNK, RUN_KIND, SNAPSHOT_COLUMNS, Previous, _groups, diff, diff_run, long_snapshot,
+                                 pack, snapshot, snapshot_inbox, unpack)
+from assess_xlsx.errors import SnapshotError
 from assess_xlsx.scoring import score
 from inputs import submissions_from
 
@@ -90,3 +93,95 @@ def test_printed_lines_stay_short(scheme):
     line = next(x for x in log.summary_lines() if x.startswith("太原市："))
     assert len(line) <= 120 + 40 and line.endswith("more in the sheet")
     assert "见“变更记录”表" in line
+
+
+# --------------------------------------------------------------------------- group by group
+
+def _pairs(scheme):
+    """(old, new) results of the reruns an office meets, as snapshots are made of them."""
+    base = run(scheme, UNITS)
+    return {
+        "nothing": (base, run(scheme, UNITS)),
+        "one cell": (base, run(scheme, dict(UNITS, 阳泉市={"3.3.12a": 4}))),
+        "rejected": (base, run(scheme, {"太原市": UNITS["太原市"], "大同市": UNITS["大同市"]}, rejected={"阳泉市": "1.1.1a"})),
+        "arrives": (run(scheme, {"太原市": UNITS["太原市"], "大同市": UNITS["大同市"]}), base),
+        "several": (base, run(scheme, {"太原市": {"3.3.12a": 3, "11.1a": 1}, "大同市": {}, "阳泉市": {"10.6a": 1, "10.6b": "说明" * 20000}})),
+    }
+
+
+def test_diff_by_group_is_the_diff_of_every_record(scheme):
+    """Packed snapshots compared group by group, and a result against a previous
+    snapshot, give the very change log of comparing every record (the long path)."""
+    for name, (old_result, new_result) in _pairs(scheme).items():
+        old, new = snapshot(old_result), snapshot(new_result)
+        whole = diff(unpack(old), unpack(new))
+        for log in (diff(old, new), diff_run(Previous("prev.xlsx", "", _groups(old)), new_result)):
+            pd.testing.assert_frame_equal(log.cities, whole.cities, obj=name)
+            pd.testing.assert_frame_equal(log.inputs, whole.inputs, obj=name)
+        assert whole.empty == (name == "nothing")
+
+
+def test_a_group_on_one_side_only_keeps_the_roster_order(scheme):
+    """A unit whose inputs are gone from the new run while its figures stand: its
+    old-only group comes after the new run's groups, yet the log keeps roster order."""
+    long = long_snapshot(run(scheme, UNITS))
+    gone = (long["kind"] == "input") & (long["city"] == "太原市")
+    moved = long.copy()
+    moved.loc[(long["kind"] == "input") & (long["city"] == "阳泉市"), "value"] = "9"
+    old, new = pack(long), pack(moved[~gone])
+    whole = diff(unpack(old), unpack(new))
+    assert list(dict.fromkeys(whole.inputs["city"])) == ["太原市", "阳泉市"]
+    pd.testing.assert_frame_equal(diff(old, new).inputs, whole.inputs)
+    # The new run's order first: a roster that lists 阳泉市 before 太原市 now.
+    first = moved["city"] == "阳泉市"
+    new = pack(pd.concat([moved[first], moved[~first & ~gone]]))
+    whole = diff(unpack(old), unpack(new))
+    assert list(dict.fromkeys(whole.inputs["city"])) == ["阳泉市", "太原市"]
+    pd.testing.assert_frame_equal(diff(old, new).inputs, whole.inputs)
+
+
+def test_only_the_groups_that_differ_are_unpacked(scheme, monkeypatch):
+    from assess_xlsx import changes
+
+    unpacked = []
+    records = changes._records
+    monkeypatch.setattr(changes, "_records", lambda groups: unpacked.append(set(groups)) or records(groups))
+    old_result, new_result = _pairs(scheme)["one cell"]
+    old = snapshot(old_result)
+    previous = Previous("prev.xlsx", "", _groups(old))
+    diff_run(previous, new_result)
+    # 阳泉市's figures and inputs, 太原市's rank: on both sides; nothing else is parsed.
+    assert unpacked == [{("city", "阳泉市"), ("row", "阳泉市"), ("input", "阳泉市"), ("city", "太原市")}] * 2
+    # The previous groups the same as the new ones were let go as they were compared.
+    assert set(previous.groups) == unpacked[0]
+
+
+def test_a_damaged_group_is_said_where_it_was_read(scheme):
+    old_result, new_result = _pairs(scheme)["one cell"]
+    old = snapshot(old_result)
+    at = old.index[(old["kind"] == "input") & (old["city"] == "阳泉市")][0]
+    old.at[at, "data"] = old.at[at, "data"][:-5]          # cut short: not JSON any more
+    with pytest.raises(SnapshotError, match=r"^prev\.xlsx: 快照内容损坏 / snapshot damaged: "):
+        diff(old, snapshot(new_result), "prev.xlsx")
+    with pytest.raises(SnapshotError, match=r"^prev\.xlsx: 快照内容损坏 / snapshot damaged: "):
+        diff_run(Previous("prev.xlsx", "", _groups(old)), new_result)
+    old.loc[old["seq"] == "0", "seq"] = "零"               # a chunk's place not a number
+    with pytest.raises(SnapshotError, match=r"^prev\.xlsx: 快照内容损坏"):
+        diff(old, snapshot(new_result), "prev.xlsx")
+    run_rows = old["kind"] == RUN_KIND
+    damaged = pd.concat([old, pd.DataFrame([[RUN_KIND, "", "0", '[["","inbox"']], columns=SNAPSHOT_COLUMNS)])
+    assert not run_rows.any()                              # made without an inbox: the record added here
+    with pytest.raises(SnapshotError, match=r"^prev\.xlsx: 快照内容损坏"):
+        snapshot_inbox(damaged, "prev.xlsx")
+
+
+def test_freed_memory_is_given_back_where_the_c_library_allows(monkeypatch):
+    import sys
+
+    from assess_xlsx import heap
+
+    assert heap.give_back() is (heap._malloc_trim is not None)
+    if sys.platform.startswith("linux") and heap._malloc_trim is not None:
+        assert heap._trim() is not None                    # glibc: malloc_trim found
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert heap._trim() is None                            # elsewhere: nothing to call

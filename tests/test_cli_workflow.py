@@ -272,3 +272,26 @@ def test_the_console_script_flushes_everything_and_exits_with_the_commands_code(
     assert trouble.returncode == 2 and trouble.stdout == ""
     assert trouble.stderr.splitlines()[-1].startswith("错误 / Error: 'INBOX' 的值无效")
     assert _console("--version", cwd=tmp_path).stdout == "assess-xlsx, version 0.1.0\n"
+
+
+def test_a_damaged_previous_snapshot_is_said_and_the_run_goes_on(tmp_path):
+    """The previous output's hidden snapshot damaged in one unit's group (a hand
+    edit, a broken copy): the rerun says it could not compare, writes the new
+    result (exit 0, nothing of the inputs wrong) and the next run compares again."""
+    inbox = copy_samples(tmp_path)
+    out = tmp_path / "考核结果.xlsx"
+    assert score(inbox).exit_code == 0
+    wb = openpyxl.load_workbook(out)
+    sheet = wb["_快照"]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "input" and r[1].value == "阳泉市")
+    row[3].value = row[3].value[:-7]
+    wb.save(out)
+
+    second = score(inbox)
+    assert second.exit_code == 0, second.output
+    problem = next(line for line in second.output.splitlines() if line.startswith("上次结果无法比较"))
+    assert problem.startswith(f"上次结果无法比较 / the previous output could not be compared：{out}: "
+                              "快照内容损坏 / snapshot damaged: ")
+    assert second.output.splitlines()[-1] == f"已写入 / written：{out}（上次结果另存为 / previous kept as 考核结果.prev.xlsx）"
+    third = score(inbox)
+    assert "  与上次结果相比没有变化 / nothing changed since the previous run" in third.output.splitlines()

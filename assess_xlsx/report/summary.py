@@ -98,7 +98,7 @@ def changes_sheet(book: Book, facts: Facts, changes) -> None:
     moved = changes.status_changed()
     for city in changes.changed_cities():
         if city in moved:
-            old = changes.cities[(changes.cities["city"] == city) & (changes.cities["field"] == "status")]["old"].iloc[0]
+            old = next(rec.old for rec in changes.figures(city) if rec.field == "status")
             line = changes.unit_line(city)
             sh.fit_row(r, {4: line})
             sh.text(r, 0, city, "top")
@@ -108,7 +108,7 @@ def changes_sheet(book: Book, facts: Facts, changes) -> None:
             sh.text(r, 4, line, "wrap")
             r += 1
             continue
-        for rec in changes.cities[changes.cities["city"] == city].itertuples():
+        for rec in changes.figures(city):
             label = rec.label if rec.code == "" else f"{facts.labels.get(rec.code, '')} {rec.label}".strip()
             sh.fit_row(r, {2: label})
             sh.text(r, 0, rec.city, "top")
