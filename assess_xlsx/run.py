@@ -109,8 +109,6 @@ def write_run(result, inbox, output: Path | None = None, *, per_city: Path | Non
 
     (`score --strict` decides before calling this, so that no JSON is written either.)
     """
-    from .changes import diff_run, read_previous
-    from .errors import SnapshotError
     from .heap import give_back
     from .report import write_per_city, write_workbook
     from .xlsx import stage
@@ -123,16 +121,8 @@ def write_run(result, inbox, output: Path | None = None, *, per_city: Path | Non
     run = Run(result=result, output=None)
     here = str(Path(inbox).resolve())
     if output.exists():
-        try:
-            previous = read_previous(output)
-            if previous.inbox not in ("", here):
-                run.other_inbox = previous.inbox
-            else:
-                run.changes = diff_run(previous, result)
-            del previous     # a national run's is 23 M characters: not held while the workbook is written
-            give_back()
-        except SnapshotError as exc:
-            run.previous_problem = str(exc)
+        _compare(run, output, result, here)
+        give_back()      # the previous snapshot (23 M characters at N = 3000) is gone with _compare's frame
     kept = previous_path(output)
     staged = []       # copies made before anything is replaced: (Staged, set aside?)
     try:
@@ -163,6 +153,22 @@ def write_run(result, inbox, output: Path | None = None, *, per_city: Path | Non
     if per_city is not None:
         run.per_city = write_per_city(result, per_city, created=created)
     return run
+
+
+def _compare(run: Run, output: Path, result, here: str) -> None:
+    """The change log against the previous output at `output` (or why there is
+    none: another inbox's, or a snapshot that cannot be read) into `run`."""
+    from .changes import diff_run, read_previous
+    from .errors import SnapshotError
+
+    try:
+        previous = read_previous(output)
+        if previous.inbox not in ("", here):
+            run.other_inbox = previous.inbox
+        else:
+            run.changes = diff_run(previous, result)
+    except SnapshotError as exc:
+        run.previous_problem = str(exc)
 
 
 def free_name(output: Path, label: str) -> Path:
