@@ -64,6 +64,7 @@ def read_roster(path: str | Path) -> Roster:
     except (OSError, UnicodeDecodeError) as exc:
         raise RosterError(f"名单文件无法读取 / cannot read roster file {path}: {exc}") from exc
     units: list[str] = []
+    seen: set[str] = set()      # a list's `in` made reading 3,000 names 0.08 s of every run's start
     capitals: set[str] = set()
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -75,9 +76,10 @@ def read_roster(path: str | Path) -> Roster:
                 f"名单第{lineno}行标记“{mark}”无法识别，只能是“{CAPITAL_MARK}” / "
                 f"line {lineno}: unknown mark {mark!r}, expected {CAPITAL_MARK!r}"
             )
-        if name in units:
+        if name in seen:
             raise RosterError(f"名单第{lineno}行“{name}”重复 / line {lineno}: {name!r} listed twice")
         units.append(name)
+        seen.add(name)
         if mark:
             capitals.add(name)
     if not units:
