@@ -349,3 +349,52 @@ def test_a_wide_sheets_blank_looking_cells_are_nothing_and_its_zeros_are_values(
     assert len(by) == 2 * 11 - 1
     owed = sub.owed[sub.owed["city"] == "大同市"]
     assert owed[["code"]].values.tolist() == [["3.3.8a"]]
+
+
+def test_a_wide_sheet_read_column_by_column_gives_the_row_loops_records_and_findings(scheme, inbox, tmp_path,
+                                                                                      monkeypatch):
+    """The fast read of a wide sheet (assessed._read_by_column: rows turned into
+    columns, blanks looked for among the distinct values) against the row-by-row
+    loop it stands in for: blanks, spaces, zeros, a 否, a unit column with
+    nothing in it and a row of an unknown code all give the same records, in
+    the same order, and the same findings."""
+    from openpyxl import load_workbook as load
+
+    from assess_xlsx.findings import Report
+    from assess_xlsx.intake import assessed
+    from assess_xlsx.roster import DEFAULT_ROSTER
+
+    form = write_assessor_sheet(scheme, tmp_path / "form.xlsx", "省发改委")
+    values = {u: {c: v for c, v in city_values(u).items() if scheme.rules.inputs[c].filled_by == "省发改委"}
+              for u in UNITS}
+    values["大同市"]["3.3.8a"] = "   "
+    values["阳泉市"]["3.3.8a"] = 0
+    values["长治市"]["3.1.4b"] = "否"
+    values["晋城市"] = {c: "" for c in values["晋城市"]}
+    path = fill_assessor_sheet(form, tmp_path / "省发改委.xlsx", values)
+    wb = load(path)
+    ws = wb.worksheets[0]
+    last = ws.max_row + 1
+    ws.cell(last, 1).value = "3.3.99z"            # a code the rules do not know, a value beside it
+    ws.cell(last, 4).value = 7
+    wb.save(path)
+
+    def read():
+        report = Report()
+        f = assessed.read_assessed_file(path, "核定/省发改委.xlsx", scheme.rules.inputs, DEFAULT_ROSTER,
+                                        assessors(scheme.rules), report)
+        return ([(c.city, list(c.codes), list(c.values), list(c.cells)) for c in f.columns],
+                [(x.cell, x.code, x.value) for x in report.findings])
+
+    calls = []
+    real = assessed._read_by_column
+    monkeypatch.setattr(assessed, "_read_by_column", lambda *a: calls.append(1) or real(*a))
+    by_column = read()
+    monkeypatch.setattr(assessed, "_read_by_column", lambda *a: False)
+    by_row = read()
+    assert calls == [1]
+    assert by_column == by_row
+    records = {city: (codes, cells) for city, codes, _, cells in by_column[0]}
+    assert records["晋城市"] == ([], [])
+    assert "3.3.8a" not in records["大同市"][0]
+    assert ("code-unknown" in {code for _, code, _ in by_column[1]})

@@ -21,8 +21,7 @@ import hashlib
 import io
 import os
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import ne
+from itertools import chain
 from pathlib import Path
 
 from xlsxwriter.utility import xl_col_to_name
@@ -109,10 +108,13 @@ def read_assessed_file(path: Path, rel: str, inputs, roster: Roster, known, repo
     columns = {u: c for u, c in by_unit.items() if c >= 0}
     reads = {u: _FileRead(rel=rel, city=u, sheet=sheet, sha256=sha, wide=True) for u in columns}
     letters = {c: xl_col_to_name(c) for c in columns.values()}     # once a column, not once a cell
-    unit_of = {c: u for u, c in columns.items()}
 
     uncached = facts.uncached.get(sheet, {}) if facts else {}
     error_cells = facts.errors.get(sheet, {}) if facts else {}
+    if not (uncached or error_cells) and _read_by_column(grid, header, code_col, inputs, columns, letters, reads,
+                                                         rel, sheet, report):
+        f.columns = list(reads.values())
+        return f
     for r in range(header + 1, len(grid)):
         row = grid[r]
         raw_code = row[code_col] if code_col < len(row) else ""
@@ -126,21 +128,6 @@ def read_assessed_file(path: Path, rel: str, inputs, roster: Roster, known, repo
                            input=code, value=_as_text(filled[0]))
             continue
         r1 = r + 1
-        if not (uncached or error_cells):
-            # A blank cell of a wide sheet is neither a value nor missing (what is
-            # owed is worked out from the values given; a unit's own inputs are
-            # missing only on its own form), and most of 考核办's sheet is blank: the
-            # cells holding something are found in C (calamine gives "" for an
-            # empty cell), then the unit columns among them, left to right.
-            for c in compress(range(len(row)), map(ne, row, repeat(""))):
-                unit = unit_of.get(c)
-                if unit is None or _blank(row[c]):
-                    continue
-                read = reads[unit]
-                read.codes.append(code)
-                read.values.append(row[c])
-                read.cells.append(f"{letters[c]}{r1}")
-            continue
         for unit, c in columns.items():
             value = row[c] if c < len(row) else ""
             cell = f"{letters[c]}{r1}"
@@ -158,6 +145,60 @@ def read_assessed_file(path: Path, rel: str, inputs, roster: Roster, known, repo
             read.cells.append(cell)
     f.columns = list(reads.values())
     return f
+
+
+def _read_by_column(grid, header: int, code_col: int, inputs, columns: dict, letters: dict, reads: dict,
+                    rel: str, sheet: str, report: Report) -> bool:
+    """A wide sheet with no formula left uncalculated and no error value, read one
+    unit column at a time: the rows of known inputs turned into columns in C
+    (zip), then each unit's non-blank values picked. The same records and
+    findings as the row-by-row loop of read_assessed_file, which took 0.25 s
+    over 考核办's 3,000 unit columns (a third of the reading of the assessors'
+    sheets; this takes under 0.1). False, with nothing done, when the rows are
+    not all one width (calamine's grid always is).
+
+    A blank cell of a wide sheet is neither a value nor missing: what is owed
+    is worked out from the values given, and a unit's own inputs are missing
+    only on its own form. Most of 考核办's sheet is blank."""
+    rows = grid[header + 1:]
+    width = len(grid[header])
+    if any(len(row) != width for row in rows):
+        return False
+    at, codes = [], []
+    for r, row in enumerate(rows, header + 1):
+        raw_code = row[code_col]
+        if not isinstance(raw_code, str) or not raw_code:
+            continue
+        code = _norm(raw_code).lower()
+        if code in inputs:
+            at.append(r)
+            codes.append(code)
+            continue
+        filled = [row[c] for c in columns.values() if not _blank(row[c])]
+        if _CODE_LIKE.match(code) and filled:
+            report.add("code-unknown", file=rel, sheet=sheet, cell=f"{xl_col_to_name(code_col)}{r + 1}",
+                       input=code, value=_as_text(filled[0]))
+    if not at:
+        return True
+    by_column = list(zip(*(grid[r] for r in at)))
+    every, numbers = tuple(codes), [str(r + 1) for r in at]
+    # Blank (extract._blank): "" or only spaces. Looked for among the distinct
+    # values of the unit columns, in C, not value by value.
+    distinct = set(chain.from_iterable(by_column[c] for c in columns.values()))
+    blank = {v for v in distinct if type(v) is str and not v.strip()}
+    for unit, c in columns.items():
+        values = by_column[c]
+        letter = letters[c]
+        read = reads[unit]
+        if blank.isdisjoint(values):
+            read.codes, read.values = every, list(values)
+            read.cells = [letter + n for n in numbers]
+        else:
+            keep = [k for k, v in enumerate(values) if v not in blank]
+            read.codes = [codes[k] for k in keep]
+            read.values = [values[k] for k in keep]
+            read.cells = [letter + numbers[k] for k in keep]
+    return True
 
 
 def _wide_grid(path: Path, units: frozenset):
