@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from assess_xlsx.changes import (CHUNK, RUN_KIND, SNAPSHOT_COLUMNS, Previous, _groups, diff, diff_run, long_snapshot,
-                                 pack, snapshot, snapshot_inbox, unpack)
+from assess_xlsx.changes import (CHUNK, RUN_KIND, SNAPSHOT_COLUMNS, diff, diff_run, long_snapshot, pack, previous_of,
+                                 snapshot, snapshot_inbox, unpack)
 from assess_xlsx.errors import SnapshotError
 from assess_xlsx.scoring import score
 from inputs import submissions_from
@@ -115,7 +115,7 @@ def test_diff_by_group_is_the_diff_of_every_record(scheme):
     for name, (old_result, new_result) in _pairs(scheme).items():
         old, new = snapshot(old_result), snapshot(new_result)
         whole = diff(unpack(old), unpack(new))
-        for log in (diff(old, new), diff_run(Previous("prev.xlsx", "", _groups(old)), new_result)):
+        for log in (diff(old, new), diff_run(previous_of(old, "prev.xlsx"), new_result)):
             pd.testing.assert_frame_equal(log.cities, whole.cities, obj=name)
             pd.testing.assert_frame_equal(log.inputs, whole.inputs, obj=name)
         assert whole.empty == (name == "nothing")
@@ -148,7 +148,7 @@ def test_only_the_groups_that_differ_are_unpacked(scheme, monkeypatch):
     monkeypatch.setattr(changes, "_records", lambda groups: unpacked.append(set(groups)) or records(groups))
     old_result, new_result = _pairs(scheme)["one cell"]
     old = snapshot(old_result)
-    previous = Previous("prev.xlsx", "", _groups(old))
+    previous = previous_of(old, "prev.xlsx")
     diff_run(previous, new_result)
     # 阳泉市's figures and inputs, 太原市's rank: on both sides; nothing else is parsed.
     assert unpacked == [{("city", "阳泉市"), ("row", "阳泉市"), ("input", "阳泉市"), ("city", "太原市")}] * 2
@@ -164,7 +164,7 @@ def test_a_damaged_group_is_said_where_it_was_read(scheme):
     with pytest.raises(SnapshotError, match=r"^prev\.xlsx: 快照内容损坏 / snapshot damaged: "):
         diff(old, snapshot(new_result), "prev.xlsx")
     with pytest.raises(SnapshotError, match=r"^prev\.xlsx: 快照内容损坏 / snapshot damaged: "):
-        diff_run(Previous("prev.xlsx", "", _groups(old)), new_result)
+        diff_run(previous_of(old, "prev.xlsx"), new_result)
     old.loc[old["seq"] == "0", "seq"] = "零"               # a chunk's place not a number
     with pytest.raises(SnapshotError, match=r"^prev\.xlsx: 快照内容损坏"):
         diff(old, snapshot(new_result), "prev.xlsx")
@@ -185,3 +185,80 @@ def test_freed_memory_is_given_back_where_the_c_library_allows(monkeypatch):
         assert heap._trim() is not None                    # glibc: malloc_trim found
     monkeypatch.setattr(sys, "platform", "darwin")
     assert heap._trim() is None                            # elsewhere: nothing to call
+
+
+def _as_json_cells(packed):
+    """A snapshot as versions before the deflated groups wrote it: each group's
+    records as JSON text, CHUNK characters a cell, no dictionary rows."""
+    import json
+
+    rows = []
+    for (kind, city), group in unpack(packed).groupby(["kind", "city"], sort=False):
+        text = json.dumps(group[["code", "field", "value", "file", "cell"]].values.tolist(),
+                          ensure_ascii=False, separators=(",", ":"))
+        rows += [(kind, city, str(k), text[i:i + CHUNK]) for k, i in enumerate(range(0, len(text), CHUNK))]
+    return pd.DataFrame(rows, columns=SNAPSHOT_COLUMNS)
+
+
+def test_the_sheet_holds_each_group_deflated_against_its_kinds_dictionary(scheme):
+    from assess_xlsx.changes import DICT_KIND, ZIPPED
+
+    result = run(scheme, UNITS)
+    packed = snapshot(result)
+    kinds = packed["kind"].tolist()
+    dicts = packed[packed["kind"] == DICT_KIND]
+    # One dictionary per kind, each just before the first group of its kind.
+    assert dicts["city"].tolist() == ["city", "row", "item", "input"]
+    for at, kind in zip(dicts.index, dicts["city"]):
+        assert kinds.index(kind) == at + 1
+        assert dicts.at[at, "data"].startswith("[[")                    # the dictionary is JSON, in the clear
+    groups = packed[packed["kind"] != DICT_KIND]
+    assert groups["data"].str.startswith(ZIPPED).all()
+    plain = _as_json_cells(packed)
+    assert groups["data"].str.len().sum() * 3 < plain["data"].str.len().sum()
+    pd.testing.assert_frame_equal(unpack(packed), long_snapshot(result).reset_index(drop=True))
+
+
+def test_a_snapshot_written_as_json_by_an_earlier_version_is_still_compared(scheme):
+    for name, (old_result, new_result) in _pairs(scheme).items():
+        old = _as_json_cells(snapshot(old_result))
+        assert old["data"].str.startswith("[").all()
+        whole = diff(unpack(old), unpack(snapshot(new_result)))
+        for log in (diff(old, snapshot(new_result)), diff_run(previous_of(old, "prev.xlsx"), new_result)):
+            pd.testing.assert_frame_equal(log.cities, whole.cities, obj=name)
+            pd.testing.assert_frame_equal(log.inputs, whole.inputs, obj=name)
+
+
+def test_a_missing_dictionary_or_a_group_inflating_too_far_is_a_damaged_snapshot(scheme, monkeypatch):
+    from assess_xlsx import changes
+
+    old_result, new_result = _pairs(scheme)["one cell"]
+    old = snapshot(old_result)
+    no_dict = old[~((old["kind"] == changes.DICT_KIND) & (old["city"] == "input"))]
+    with pytest.raises(SnapshotError, match=r"^prev\.xlsx: 快照内容损坏 / snapshot damaged: zdict 'input' missing"):
+        diff_run(previous_of(no_dict, "prev.xlsx"), new_result)
+    # A group that would inflate past the bound is refused, not inflated: 阳泉市's inputs here.
+    monkeypatch.setattr(changes, "MAX_GROUP_BYTES", 100)
+    with pytest.raises(SnapshotError, match=r"^prev\.xlsx: 快照内容损坏 / snapshot damaged: city: cut short, or over 100 bytes"):
+        diff_run(previous_of(old, "prev.xlsx"), new_result)
+
+
+def _log(rank_only: int):
+    """A change log by hand: 阳泉市 corrected (a cell, its total and rank) and
+    `rank_only` units whose rank alone moved, one place each."""
+    from assess_xlsx.changes import ChangeLog
+
+    cities = [("阳泉市", "", "total", "总分", "90.00", "95.00"), ("阳泉市", "", "rank", "名次", "30", "2")]
+    cities += [(f"单位{k}", "", "rank", "名次", str(k + 2), str(k + 3)) for k in range(rank_only)]
+    inputs = [("阳泉市", "3.3.12a", "4", "0", "阳泉市.xlsx", "G40")]
+    return ChangeLog(cities=pd.DataFrame(cities, columns=["city", "code", "field", "label", "old", "new"]),
+                     inputs=pd.DataFrame(inputs, columns=["city", "code", "old", "new", "file", "cell"]))
+
+
+def test_ranks_that_merely_moved_are_counted_in_one_line_beyond_twenty():
+    corrected = "阳泉市：总分 90.00 → 95.00，名次 30 → 2；输入变化 / inputs changed: 阳泉市.xlsx G40（3.3.12a）“4” → “0”"
+    lines = _log(20).summary_lines()                   # twenty: each still printed
+    assert lines[0] == corrected and len(lines) == 21
+    assert lines[20] == "单位19：名次 21 → 22"
+    assert _log(21).summary_lines() == [
+        corrected, "另有 21 个单位仅名次随之变动，见“变更记录”表 / 21 more units moved in rank only; see the sheet"]
