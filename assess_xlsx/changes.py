@@ -466,7 +466,7 @@ def diff(old: pd.DataFrame, new: pd.DataFrame, source: str = "") -> ChangeLog:
     SnapshotError when a group of `old` (read from `source`) is damaged.
     """
     if list(old.columns) == SNAPSHOT_COLUMNS and list(new.columns) == SNAPSHOT_COLUMNS:
-        before = _stored(_groups_read(old, source))
+        before = _stored(_groups_read(old, source), source)
         return _diff_groups(before, _decoded(_groups(new)).items(), source)
     old = unpack(old) if list(old.columns) == SNAPSHOT_COLUMNS else old
     new = unpack(new) if list(new.columns) == SNAPSHOT_COLUMNS else new
@@ -504,22 +504,27 @@ def diff_run(previous: Previous, result) -> ChangeLog:
     national run's snapshot is 23 M characters of JSON; the workbook writer
     makes its own copy in a worker, so the caller never needs one."""
     after = (((kind, city), text) for kind, city, text in _group_texts(result))
-    return _diff_groups(_Stored(previous.groups, previous.dicts), after, previous.source)
+    return _diff_groups(_Stored(previous.groups, previous.dicts, previous.source), after, previous.source)
 
 
 @dataclass
 class _Stored:
     """A snapshot's groups as the sheet holds them (dictionaries apart), each
-    read back to JSON when asked for (`json`)."""
+    read back to JSON when asked for (`json`: SnapshotError naming `source`
+    when it cannot be)."""
     groups: dict
     dicts: dict
+    source: str = ""
 
     def json(self, key: tuple[str, str]) -> str:
-        return _json(self.groups[key], key[0], self.dicts)
+        try:
+            return _json(self.groups[key], key[0], self.dicts)
+        except ValueError as exc:
+            raise _damaged(self.source, exc) from exc
 
 
-def _stored(groups: dict) -> _Stored:
-    return _Stored({k: v for k, v in groups.items() if k[0] != DICT_KIND}, _dicts(groups))
+def _stored(groups: dict, source: str = "") -> _Stored:
+    return _Stored({k: v for k, v in groups.items() if k[0] != DICT_KIND}, _dicts(groups), source)
 
 
 def _groups_read(packed: pd.DataFrame, source: str) -> dict[tuple[str, str], str]:
@@ -546,15 +551,17 @@ def _diff_groups(before: _Stored, after, source: str = "") -> ChangeLog:
     the new run's order, then the previous one's."""
     keys, changed = [], {}
     old_groups = before.groups
+    for key, text in after:
+        keys.append(key)
+        if key in old_groups and before.json(key) == text:
+            del old_groups[key]            # the same records: nothing to compare, let go now
+        elif key[0] != RUN_KIND:
+            changed[key] = text
+    seen = set(keys)
+    old_json = {key: before.json(key) for key in old_groups
+                if key[0] != RUN_KIND and (key in changed or key not in seen)}
     try:
-        for key, text in after:
-            keys.append(key)
-            if key in old_groups and before.json(key) == text:
-                del old_groups[key]        # the same records: nothing to compare, let go now
-            elif key[0] != RUN_KIND:
-                changed[key] = text
-        old = _records({key: before.json(key) for key in old_groups
-                        if key[0] != RUN_KIND and (key in changed or key not in set(keys))})
+        old = _records(old_json)
     except (ValueError, TypeError) as exc:
         raise _damaged(source, exc) from exc
     order = {c: i for i, c in enumerate(dict.fromkeys(city for kind, city in keys + list(old_groups)
