@@ -160,9 +160,11 @@ def _permitted(cells: pd.DataFrame, allowed: np.ndarray, inputs, report: Report)
 
 
 def _judge(own: pd.DataFrame, judged: pd.DataFrame, inputs, whose: dict, roster: Roster) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The values scored: an assessor's value beats the unit's own; each difference is a review record."""
+    """The values scored: an assessor's value beats the unit's own; each difference is a review record.
+    `own` and `judged` as _merge gives them; the values come out by city, then input order."""
+    order = {code: k for k, code in enumerate(inputs)}
     if not len(judged):
-        return own, pd.DataFrame(columns=REVIEW_COLUMNS)
+        return _ordered(own, order), pd.DataFrame(columns=REVIEW_COLUMNS)
     # (city, input) pairs as integers, compared in C: 90,000 judged among 180,000 own at 3,000 units.
     cities, _ = pd.factorize(np.concatenate([judged["city"].to_numpy(dtype=object), own["city"].to_numpy(dtype=object)]))
     codes = pd.Index(list(inputs)).get_indexer(np.concatenate([judged["code"].to_numpy(dtype=object),
@@ -179,13 +181,16 @@ def _judge(own: pd.DataFrame, judged: pd.DataFrame, inputs, whose: dict, roster:
         "own_source": differ["file_own"] + " " + differ["sheet_own"] + "!" + differ["cell_own"],
         "judged_source": differ["file"] + " " + differ["sheet"] + "!" + differ["cell"],
     }, columns=REVIEW_COLUMNS)
-    order = {code: k for k, code in enumerate(inputs)}
     values = pd.concat([judged, own[~beaten]], ignore_index=True)
-    values = values.iloc[_by_city_then_input(values, order)]
     place = {u: k for k, u in enumerate(roster.units)}
     reviews = reviews.assign(_o=reviews["code"].map(order), _u=reviews["city"].map(place))
     reviews = reviews.sort_values(["_u", "_o"], kind="stable").drop(columns=["_o", "_u"])
-    return _values_frame(values), reviews.reset_index(drop=True).astype(object)
+    return _ordered(values, order), reviews.reset_index(drop=True).astype(object)
+
+
+def _ordered(values: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame:
+    """The values frame: one value per (city, input), by city, then input order."""
+    return _values_frame(values.iloc[_by_city_then_input(values, order)])
 
 
 def _owed(filled: pd.DataFrame, reads, inputs, roster: Roster) -> pd.DataFrame:
@@ -287,11 +292,12 @@ def _report_read_as(accepted: pd.DataFrame, report: Report) -> None:
 
 
 def _merge(accepted: pd.DataFrame, inputs, report: Report) -> pd.DataFrame:
-    """One value per (city, input): the same value twice is fine, two values conflict."""
-    order = {code: k for k, code in enumerate(inputs)}
-    once = _merge_unique(accepted, order)
-    if once is not None:
-        return once
+    """One value per (city, input): the same value twice is fine, two values conflict.
+    -> the values kept (VALUE_COLUMNS), in no set order: _judge orders them once,
+    for the unit's own and the assessors' together (ordering each here as well
+    cost a copy of every value twice, a tenth of the merging after reading)."""
+    if not _repeats(accepted, {code: k for k, code in enumerate(inputs)}):
+        return accepted[VALUE_COLUMNS]       # one value each already, as with one file a city
     acc = accepted.sort_values(["city", "code", "order", "pos"], kind="stable")
     acc = acc[~acc.duplicated(["city", "code", "text"])]
     clash = acc.duplicated(["city", "code"], keep=False)
@@ -303,22 +309,15 @@ def _merge(accepted: pd.DataFrame, inputs, report: Report) -> pd.DataFrame:
                 value=first["raw"].strip(), expected=other.raw.strip(),
                 note=f"{other.file} {other.sheet}!{other.cell}", city=city, input=code,
             )
-    values = acc[~clash]
-    return _values_frame(values.iloc[_by_city_then_input(values, order)])
+    return acc.loc[~clash, VALUE_COLUMNS]
 
 
-def _merge_unique(accepted: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame | None:
-    """_merge when every (city, input) has one value already, as with one file a
-    city (None otherwise): nothing to compare, only the order to make (city,
-    then input order), on integer keys instead of sorting and matching text."""
-    city_ids, cities = pd.factorize(accepted["city"])
+def _repeats(accepted: pd.DataFrame, order: dict[str, int]) -> bool:
+    """Whether any (city, input) has more than one value, on integer keys, not by
+    sorting and matching text."""
+    city_ids, _ = pd.factorize(accepted["city"])
     key = city_ids.astype(np.int64) * len(order) + accepted["code"].map(order).to_numpy(dtype=np.int64)
-    if _has_repeats(key):
-        return None
-    rank = {c: k for k, c in enumerate(sorted(cities))}
-    city_rank = np.array([rank[c] for c in cities], dtype=np.int64)
-    key = city_rank[city_ids] * len(order) + key % len(order)
-    return _values_frame(accepted.iloc[np.argsort(key, kind="stable")])
+    return _has_repeats(key)
 
 
 def _by_city_then_input(frame: pd.DataFrame, order: dict[str, int]) -> np.ndarray:
