@@ -357,11 +357,13 @@ def test_no_early_reading_when_the_table_decides_who_fills(tmp_path, folder):
     assert run.gather_early(tmp_path / "no-folder", None, roster) is None       # read_submissions says why
 
 
-def test_the_reading_path_never_imports_pandas_or_numpy():
+def test_the_reading_path_never_imports_pandas_numpy_or_xlsxwriter():
     """Reading a folder (the workers' code and the caller's gathering) needs
     neither pandas nor numpy: a run starts its workers before pandas is
-    imported and imports it meanwhile (lazy.py). Run in a fresh interpreter,
-    reading the samples (with errors) in the calling process as a worker would."""
+    imported and imports it meanwhile (lazy.py). Nor xlsxwriter, whose package
+    took 20 ms of every run's start for one column-name function. Run in a
+    fresh interpreter, reading the samples (with errors) in the calling
+    process as a worker would."""
     code = textwrap.dedent(f"""
         import os, sys
         from pathlib import Path
@@ -378,7 +380,7 @@ def test_the_reading_path_never_imports_pandas_or_numpy():
                 pool._read_one((pool.UNIT, str(p), p.name))
             for p in sorted((d / "核定").glob("*.xlsx")) if (d / "核定").is_dir() else ():
                 pool._read_one((pool.ASSESSED, str(p), "核定/" + p.name))
-        print(sorted(m for m in ("pandas", "numpy") if m in sys.modules))
+        print(sorted(m for m in ("pandas", "numpy", "xlsxwriter") if m in sys.modules))
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
-from xlsxwriter.utility import xl_col_to_name
 
 from ..findings import Report
 from ..roster import Roster, _norm, match_unit
@@ -34,6 +33,7 @@ from .contract import ASSESSOR_LABEL, CODE_HEADER, NAME_HEADER, RULE_HEADER, fil
 from .extract import (_CODE_LIKE, HEADER_SCAN_ROWS, _blank, _classify, _FileRead, _read_file, _reraise_interrupt,
                       label_cell)
 from .guard import MAX_FILE_BYTES, ZipRefused, _ole_encrypted, inspect_zip, read_capped
+from .quickxml import col_name
 
 FIXED_HEADERS = frozenset({CODE_HEADER, NAME_HEADER, _norm(RULE_HEADER)})
 
@@ -89,25 +89,25 @@ def read_assessed_file(path: Path, rel: str, inputs, roster: Roster, known, repo
         name = _norm(_as_text(v))
         if name in FIXED_HEADERS:
             continue
-        cell = f"{xl_col_to_name(c)}{header + 1}"
+        cell = f"{col_name(c)}{header + 1}"
         if name not in roster:
             near = match_unit(name, roster) or next(iter(difflib.get_close_matches(name, roster.units, 1, 0.5)), "")
             report.add("unit-column-unknown", file=rel, sheet=sheet, cell=cell, value=_as_text(v).strip(),
                        expected=near or "、".join(roster.units), note=near)
             continue
         if name in by_unit:
-            first = f"{xl_col_to_name(by_unit[name])}{header + 1}"
+            first = f"{col_name(by_unit[name])}{header + 1}"
             report.add("unit-column-duplicate", file=rel, sheet=sheet, cell=cell, value=name, note=first)
             by_unit[name] = -1                     # neither column is used: a person decides which is right
             continue
         by_unit[name] = c
-    after = f"{xl_col_to_name(len(head))}{header + 1}"
+    after = f"{col_name(len(head))}{header + 1}"
     for unit in roster.units:
         if unit not in by_unit:
             report.add("unit-column-missing", file=f.rel, sheet=sheet, cell=after, value=unit, note=f.assessor)
     columns = {u: c for u, c in by_unit.items() if c >= 0}
     reads = {u: _FileRead(rel=rel, city=u, sheet=sheet, sha256=sha, wide=True) for u in columns}
-    letters = {c: xl_col_to_name(c) for c in columns.values()}     # once a column, not once a cell
+    letters = {c: col_name(c) for c in columns.values()}     # once a column, not once a cell
 
     uncached = facts.uncached.get(sheet, {}) if facts else {}
     error_cells = facts.errors.get(sheet, {}) if facts else {}
@@ -124,7 +124,7 @@ def read_assessed_file(path: Path, rel: str, inputs, roster: Roster, known, repo
         if code not in inputs:
             filled = [row[c] for c in columns.values() if c < len(row) and not _blank(row[c])]
             if _CODE_LIKE.match(code) and filled:
-                report.add("code-unknown", file=rel, sheet=sheet, cell=f"{xl_col_to_name(code_col)}{r + 1}",
+                report.add("code-unknown", file=rel, sheet=sheet, cell=f"{col_name(code_col)}{r + 1}",
                            input=code, value=_as_text(filled[0]))
             continue
         r1 = r + 1
@@ -176,7 +176,7 @@ def _read_by_column(grid, header: int, code_col: int, inputs, columns: dict, let
             continue
         filled = [row[c] for c in columns.values() if not _blank(row[c])]
         if _CODE_LIKE.match(code) and filled:
-            report.add("code-unknown", file=rel, sheet=sheet, cell=f"{xl_col_to_name(code_col)}{r + 1}",
+            report.add("code-unknown", file=rel, sheet=sheet, cell=f"{col_name(code_col)}{r + 1}",
                        input=code, value=_as_text(filled[0]))
     if not at:
         return True

@@ -26,8 +26,6 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xlsxwriter.utility import xl_col_to_name
-
 from ..findings import Report
 from ..labels import SNAPSHOT_SHEET
 from ..roster import Roster, _norm, match_unit, unit_from_filename
@@ -36,6 +34,7 @@ from .contract import CODE_HEADER, READABLE, SHEET_NAME, UNIT_LABEL, VALUE_HEADE
 from .guard import (_CHUNK, _OLE, _PK, MAX_FILE_BYTES, MAX_SHEET_CELLS, ZipFacts, ZipRefused, _mb, _ole_encrypted,
                     _reason, inspect_zip, read_capped)
 from .biff import BiffRefused, check_xls
+from .quickxml import col_name
 
 HEADER_SCAN_ROWS = 60
 _CODE_LIKE = re.compile(r"^\d+(?:\.\d+)+[a-z]?$")
@@ -167,7 +166,7 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
     out.city = city
 
     # Inputs by code. A plain loop over ~100 rows; the work is done later, in columns.
-    col = xl_col_to_name(value_col)
+    col = col_name(value_col)
     uncached = facts.uncached.get(sheet, {}) if facts else {}
     error_cells = facts.errors.get(sheet, {}) if facts else {}
     if not uncached and not error_cells:
@@ -409,10 +408,10 @@ def label_cell(grid, header: int, label: str) -> tuple[str, str]:
                 continue
             rest = t[len(label):].lstrip(":：")
             if rest:  # '被考核单位：太原市' in one cell
-                return rest, f"{xl_col_to_name(c)}{r + 1}"
+                return rest, f"{col_name(c)}{r + 1}"
             # Only the adjacent cell: further right are other labels (填表人…).
             value = row[c + 1] if c + 1 < len(row) else ""
-            return ("" if _blank(value) else _as_text(value).strip()), f"{xl_col_to_name(c + 1)}{r + 1}"
+            return ("" if _blank(value) else _as_text(value).strip()), f"{col_name(c + 1)}{r + 1}"
     return "", ""
 
 

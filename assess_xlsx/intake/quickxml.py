@@ -9,6 +9,8 @@ apart from guard.py's decisions (what is refused, what is measured).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import html
 import re
 
@@ -61,6 +63,19 @@ def col_index(letters: str) -> int:
     for ch in letters.upper():
         n = n * 26 + ord(ch) - 64
     return n - 1
+
+
+@lru_cache(maxsize=4096)
+def col_name(index: int) -> str:
+    """A 0-based column index as its letters (0 -> 'A', 26 -> 'AA'), as
+    xlsxwriter.utility.xl_col_to_name gives it: importing that package costs
+    every run 20 ms before its reading workers start, for this one function."""
+    letters = ""
+    index += 1
+    while index > 0:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def xml_tags(body: bytes):
