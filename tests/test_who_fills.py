@@ -330,15 +330,22 @@ def test_a_formula_never_calculated_on_a_wide_sheet_is_named_by_its_cell(scheme,
     assert set(sub.values.loc[sub.values["code"] == "3.3.12a", "city"]) == set(UNITS) - {"长治市"}
 
 
-def test_a_wide_sheets_blank_looking_cells_are_nothing_and_its_zeros_are_values(scheme, inbox, tmp_path):
-    """Only the cells holding something are read from a wide sheet: a cell of
-    spaces is blank (the unit owes that input), a 0 and a 否 are values, each with its cell."""
-    form = write_assessor_sheet(scheme, tmp_path / "form.xlsx", "省发改委")
+def _ndrc_values_with_blanks(scheme):
+    """省发改委's values for every unit, with 大同市's 3.3.8a only spaces, 阳泉市's a 0
+    and 长治市's 3.1.4b a 否."""
     values = {u: {c: v for c, v in city_values(u).items() if scheme.rules.inputs[c].filled_by == "省发改委"}
               for u in UNITS}
     values["大同市"]["3.3.8a"] = "   "
     values["阳泉市"]["3.3.8a"] = 0
     values["长治市"]["3.1.4b"] = "否"
+    return values
+
+
+def test_a_wide_sheets_blank_looking_cells_are_nothing_and_its_zeros_are_values(scheme, inbox, tmp_path):
+    """Only the cells holding something are read from a wide sheet: a cell of
+    spaces is blank (the unit owes that input), a 0 and a 否 are values, each with its cell."""
+    form = write_assessor_sheet(scheme, tmp_path / "form.xlsx", "省发改委")
+    values = _ndrc_values_with_blanks(scheme)
     fill_assessor_sheet(form, inbox / "核定" / "省发改委.xlsx", values)
     sub = read_submissions(inbox, scheme)
     got = sub.values[(sub.values["file"] == "核定/省发改委.xlsx") & sub.values["code"].isin(["3.3.8a", "3.1.4b"])]
@@ -365,11 +372,7 @@ def test_a_wide_sheet_read_column_by_column_gives_the_row_loops_records_and_find
     from assess_xlsx.roster import DEFAULT_ROSTER
 
     form = write_assessor_sheet(scheme, tmp_path / "form.xlsx", "省发改委")
-    values = {u: {c: v for c, v in city_values(u).items() if scheme.rules.inputs[c].filled_by == "省发改委"}
-              for u in UNITS}
-    values["大同市"]["3.3.8a"] = "   "
-    values["阳泉市"]["3.3.8a"] = 0
-    values["长治市"]["3.1.4b"] = "否"
+    values = _ndrc_values_with_blanks(scheme)
     values["晋城市"] = {c: "" for c in values["晋城市"]}
     path = fill_assessor_sheet(form, tmp_path / "省发改委.xlsx", values)
     wb = load(path)

@@ -31,7 +31,7 @@ from ..rules.inputs import _as_text, expected_text
 from ..rules.roles import OFFICE
 from .contract import ASSESSOR_LABEL, CODE_HEADER, NAME_HEADER, RULE_HEADER, file_label
 from .extract import (_CODE_LIKE, HEADER_SCAN_ROWS, _blank, _classify, _FileRead, _read_file, _reraise_interrupt,
-                      label_cell)
+                      code_rows, label_cell)
 from .guard import MAX_FILE_BYTES, ZipRefused, _ole_encrypted, inspect_zip, read_capped
 from .quickxml import col_name
 
@@ -164,20 +164,13 @@ def _read_by_column(grid, header: int, code_col: int, inputs, columns: dict, let
     width = len(grid[header])
     if any(len(row) != width for row in rows):
         return False
-    at, codes = [], []
-    for r, row in enumerate(rows, header + 1):
-        raw_code = row[code_col]
-        if not isinstance(raw_code, str) or not raw_code:
-            continue
-        code = _norm(raw_code).lower()
-        if code in inputs:
-            at.append(r)
-            codes.append(code)
-            continue
-        filled = [row[c] for c in columns.values() if not _blank(row[c])]
-        if _CODE_LIKE.match(code) and filled:
+    known, unknown = code_rows([row[code_col] for row in rows], header + 1, inputs)
+    for r, code in unknown:
+        filled = [grid[r][c] for c in columns.values() if not _blank(grid[r][c])]
+        if filled:
             report.add("code-unknown", file=rel, sheet=sheet, cell=f"{col_name(code_col)}{r + 1}",
                        input=code, value=_as_text(filled[0]))
+    at, codes = [r for r, _ in known], [code for _, code in known]
     if not at:
         return True
     by_column = list(zip(*(grid[r] for r in at)))

@@ -182,20 +182,12 @@ def _read_file(path: Path, rel: str, inputs, roster: Roster, report: Report) -> 
                tuple(row[code_col] if code_col < len(row) else None for row in grid[header + 1:]))
         known = layouts.get(key)
         if known is None or known[0] is not inputs:
-            rows, codes, cells, unknown = [], [], [], []
-            for r, raw_code in enumerate(key[3], header + 1):
-                if not isinstance(raw_code, str) or not raw_code:
-                    continue
-                code = _norm(raw_code).lower()
-                if code in inputs:
-                    rows.append(r)
-                    codes.append(code)
-                    cells.append(f"{col}{r + 1}")
-                elif _CODE_LIKE.match(code):
-                    unknown.append((r, code, f"{col}{r + 1}"))
+            found, others = code_rows(key[3], header + 1, inputs)
             if len(layouts) >= 64:
                 layouts.clear()
-            known = layouts[key] = (inputs, tuple(rows), tuple(codes), tuple(cells), tuple(unknown))
+            known = layouts[key] = (inputs, tuple(r for r, _ in found), tuple(code for _, code in found),
+                                    tuple(f"{col}{r + 1}" for r, _ in found),
+                                    tuple((r, code, f"{col}{r + 1}") for r, code in others))
         _, rows, codes, cells, unknown = known
         for r, code, cell in unknown:
             row = grid[r]
@@ -413,6 +405,21 @@ def label_cell(grid, header: int, label: str) -> tuple[str, str]:
             value = row[c + 1] if c + 1 < len(row) else ""
             return ("" if _blank(value) else _as_text(value).strip()), f"{col_name(c + 1)}{r + 1}"
     return "", ""
+
+
+def code_rows(raw_codes, first: int, inputs) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """The rows of a 编号 column (`raw_codes`, its cells from row `first` down):
+    (row, code) of the inputs the rules know, and of the code-like texts they do not."""
+    known, unknown = [], []
+    for r, raw in enumerate(raw_codes, first):
+        if not isinstance(raw, str) or not raw:
+            continue
+        code = _norm(raw).lower()
+        if code in inputs:
+            known.append((r, code))
+        elif _CODE_LIKE.match(code):
+            unknown.append((r, code))
+    return known, unknown
 
 
 def _blank(v) -> bool:
