@@ -2,10 +2,11 @@
 
 Every output workbook carries a hidden sheet (SNAPSHOT_SHEET) holding the run:
 each city's status, total, rank and grade, every row and item figure, and
-every input value with its file and cell, packed per city as JSON text (a few
-cells per city, so thousands of units stay cheap to write). On a rerun the
-previous workbook's snapshot is read back and compared with the new one, so
-the change log needs nothing but the two workbooks — no cache beside them.
+every input value with its file and cell, packed per city as JSON text,
+deflated (a few short cells per city, so thousands of units stay cheap to
+write and to read back; see _Packer). On a rerun the previous workbook's
+snapshot is read back and compared with the new one, so the change log
+needs nothing but the two workbooks — no cache beside them.
 """
 
 from __future__ import annotations
@@ -317,7 +318,7 @@ def _decoded(groups: dict) -> dict[tuple[str, str], str]:
 
 
 def _split(kind: str, city: str, text: str) -> list[tuple[str, str, str, str]]:
-    """A (kind, city)'s JSON text as the sheet's rows, CHUNK characters a cell."""
+    """A (kind, city)'s text as the sheet's rows, CHUNK characters a cell."""
     return [(kind, city, str(seq), text[start:start + CHUNK])
             for seq, start in enumerate(range(0, max(len(text), 1), CHUNK))]
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
-
 from ..findings import Report
 from ..roster import Roster, _norm, match_unit
 from ..rules.inputs import _as_text, expected_text

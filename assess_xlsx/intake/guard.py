@@ -20,7 +20,6 @@ import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-
 from ..deflate import z as _z       # zlib-ng: a sheet's part inflated in ~40 µs (zlib ~80)
 from ..errors import FileRefused
 from . import quickxml as qx

@@ -9,10 +9,9 @@ apart from guard.py's decisions (what is refused, what is measured).
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import html
 import re
+from functools import lru_cache
 
 ATTR = re.compile(rb"""(?:^|\s)(?P<name>[\w.:-]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""")
 # calamine (quick-xml) knows an element by its local name: what follows the first
