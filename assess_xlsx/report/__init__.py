@@ -50,8 +50,6 @@ import re
 from datetime import date, datetime, time
 from pathlib import Path
 
-import pandas as pd
-
 from ..errors import WriteError
 from ..xlsx import _os_message, atomic_write, gc_paused
 from .audit import audit_sheet, explanation, files_sheet, start_audit
@@ -68,18 +66,16 @@ __all__ = ["PER_CITY_SHEETS", "SHEETS", "TRANSPOSE_AT", "ReportError", "explanat
 ReportError = WriteError   # the error write_workbook and write_per_city raise
 
 
-def write_workbook(result, path: str | os.PathLike, *, created: datetime | None = None, changes=None,
-                   packed: pd.DataFrame | None = None) -> Path:
+def write_workbook(result, path: str | os.PathLike, *, created: datetime | None = None, changes=None) -> Path:
     """Write the ranking workbook for `result` to `path`, completely or not at all.
 
     `created` pins the document date (default: today, 00:00), `changes` is the
-    ChangeLog against the previous output (None: no 变更记录 sheet), `packed`
-    the run's snapshot when the caller has made it already (changes.snapshot).
+    ChangeLog against the previous output (None: no 变更记录 sheet).
     """
     path = Path(path)
     created = _created(created)
     with gc_paused():
-        return atomic_write(path, lambda tmp: _build_summary(result, tmp, created, changes, packed))
+        return atomic_write(path, lambda tmp: _build_summary(result, tmp, created, changes))
 
 
 def write_per_city(result, folder: str | os.PathLike, *, created: datetime | None = None) -> list[Path]:
@@ -111,12 +107,12 @@ def _created(created: datetime | None) -> datetime:
     return created if created is not None else datetime.combine(date.today(), time())
 
 
-def _build_summary(result, path: str, created: datetime, changes, packed: pd.DataFrame | None) -> None:
+def _build_summary(result, path: str, created: datetime, changes) -> None:
     facts = Facts(result)
     book = new_book(path, created, title_of(facts.scheme))
     # The audit's rows are the bulk of a national run: begun in workers now, while the other sheets are written.
     audit_rows = start_audit(book, facts, facts.result.audit)
-    snapshot_rows, packed = start_snapshot(book, result, packed)
+    snapshot_rows, packed = start_snapshot(book, result)
     ranking_sheet(book, facts)
     # Nothing changed: no sheet (说明 says so), rather than a page that says nothing.
     if changes is not None and not changes.empty:

@@ -342,22 +342,22 @@ def checksums_sheet(book: Book, facts: Facts) -> None:
 
 
 # A run with this many units or more has its snapshot made where its rows are
-# written, in a worker (when nothing needs it here: no previous output to compare).
+# written, in a worker.
 SNAPSHOT_IN_WORKER_UNITS = 500
 
 
-def start_snapshot(book: Book, result, packed: pd.DataFrame | None):
+def start_snapshot(book: Book, result):
     """The hidden snapshot's rows begun in a worker process now, for snapshot_sheet
     to attach -> (job or None, packed or None). A national run's are ~12,000
-    cells of JSON (23 MB of XML): made and written there, they cost the
-    writer's own process nothing. `packed`: the snapshot, when the caller has
-    made it already (to compare with the previous output); else it is made in
-    the worker for a large run, here for a small one."""
-    if packed is None and len(result.cities) >= SNAPSHOT_IN_WORKER_UNITS:
+    cells (2.9 M characters of deflated JSON): made and written there, they
+    cost the writer's own process nothing. Made here for a small run (or where no worker can be
+    forked). A rerun compares with the previous output without it
+    (changes.diff_run), so no caller has it made already."""
+    if len(result.cities) >= SNAPSHOT_IN_WORKER_UNITS:
         job = book.rows_in_workers(1, None, functools.partial(_made_snapshot_rows, result), (None,), workers=1)
         if job is not None:
             return job, None
-    packed = snapshot(result) if packed is None else packed
+    packed = snapshot(result)
     return book.rows_in_workers(1, len(packed), functools.partial(_snapshot_rows, packed), (None,), workers=1), packed
 
 
