@@ -457,3 +457,17 @@ def test_not_a_folder_or_no_rules_is_an_error(scheme, tmp_path):
 
     with pytest.raises(SubmissionsError):
         read_submissions(tmp_path, NoRules())
+
+
+def test_a_selection_that_keeps_every_row_is_the_frame_itself():
+    # The usual folder has no blank, refused or unplaced cell: its frames are
+    # passed on as they are, not copied (270,000 rows at 3,000 units).
+    import numpy as np
+    from assess_xlsx.intake.validate import _kept
+
+    frame = pd.DataFrame({"city": ["太原市", "", "大同市"], "code": ["1.1.1a", "1.2.1a", "1.1.1a"]})
+    assert _kept(frame, np.array([True, True, True])) is frame
+    some = _kept(frame, np.array([True, False, True]))
+    assert some is not frame
+    assert some["city"].tolist() == ["太原市", "大同市"] and some.index.tolist() == [0, 2]
+    assert _kept(frame, np.zeros(3, dtype=bool)).empty
