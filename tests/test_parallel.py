@@ -229,6 +229,9 @@ def test_normalising_each_pair_once_is_normalising_every_cell(scheme):
     v = pd.Series([p[1] for p in pairs], index=c.index, dtype=object)
     once = I.normalise(c, v, scheme.rules)
     pd.testing.assert_frame_equal(once, I._normalise_each(c, v, scheme.rules))
+    # The reader hands its codes over as integers (their place in the rules): the same frame.
+    order = {code: k for k, code in enumerate(scheme.rules.inputs)}
+    pd.testing.assert_frame_equal(I.normalise(c, v, scheme.rules, c.map(order).to_numpy(dtype=np.int64)), once)
     assert once.loc[c.index[v.map(lambda x: type(x) is float and str(x) == "-0.0")], "raw"].eq("-0").all()
 
 

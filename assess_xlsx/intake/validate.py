@@ -29,6 +29,10 @@ from .extract import _FileRead
 from .pool import Gathered, folders, gather
 
 VALUE_COLUMNS = ["city", "code", "number", "text", "raw", "file", "sheet", "cell"]
+# Carried beside them until the values are ordered: a cell's unit as its place
+# among the units' names sorted, its input as its place in the rules' order
+# (_cells_frame), so that (unit, input) pairs are compared as integers.
+_IDS = ["city_id", "code_id"]
 FILE_COLUMNS = ["file", "city", "status", "inputs", "problems", "sha256", "assessor"]
 # A difference between a unit's own value (自评) and an assessor's (核定): the assessor's is scored.
 REVIEW_COLUMNS = ["city", "code", "label", "own", "judged", "assessor", "own_source", "judged_source"]
@@ -94,8 +98,9 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
     areads = [col for af in afiles for col in af.columns]
     authors = [SELF] * len(reads) + [af.assessor for af in afiles for _ in af.columns]
 
-    cells = _cells_frame(reads + areads)
-    norm = normalise(cells["code"], cells["value"], rules) if len(cells) else _empty_norm()
+    order = {code: k for k, code in enumerate(inputs)}
+    cells, cities = _cells_frame(reads + areads, order)
+    norm = normalise(cells["code"], cells["value"], rules, cells["code_id"].to_numpy()) if len(cells) else _empty_norm()
     cells = pd.concat([cells, norm], axis=1)
     cells["by"] = pd.Series(np.array(authors, dtype=object)[cells["order"].to_numpy()], dtype=object, copy=False)
     blank = (cells["problem"] == "blank").to_numpy()
@@ -103,28 +108,31 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
     filled = _kept(cells, ~blank)
     _report_rejections(filled[filled["problem"] != ""], inputs, report)
 
-    filled_units = _kept(filled, (filled["city"] != "").to_numpy())
+    # Integer columns where they say the same as the texts: compared in C, not 270,000 strings.
+    unplaced = 0 if len(cities) and cities[0] == "" else -1          # sorted: no unit's "" comes first
+    filled_units = _kept(filled, filled["city_id"].to_numpy() != unplaced)
     accepted = _kept(filled_units, (filled_units["problem"] == "").to_numpy())
     _report_read_as(accepted, report)
-    own = (accepted["by"] == SELF).to_numpy()
+    by_self = np.array([a == SELF for a in authors], dtype=bool)     # by file, as cells["order"] numbers them
+    own = by_self[accepted["order"].to_numpy()]
     theirs = accepted[~own]
     whose = {af.rel: af.assessor for af in afiles}
-    values, reviews = _judge(_merge(accepted[own], inputs, report), _merge(theirs, inputs, report),
-                             inputs, whose, roster)
+    values, reviews = _judge(_merge(accepted[own], order, report), _merge(theirs, order, report),
+                             inputs, order, whose, roster)
     seen = {r.city for r in reads if r.city}
     # An office that fills everything itself sends no unit's file: assessors' values for every one
     # of a unit's own inputs stand for one (a few 核定 values alone do not: the unit has not submitted).
     own_codes = [s.code for s in inputs.values() if s.type.number and s.filled_by == SELF]
-    judged_cells = theirs if accepted is filled_units else filled_units[(filled_units["by"] != SELF).to_numpy()]
-    seen |= _complete_cities(judged_cells, own_codes)
-    _cross_checks(values, cells, reads + areads, rules, report, filled_units, seen)
+    judged_cells = theirs if accepted is filled_units else filled_units[~by_self[filled_units["order"].to_numpy()]]
+    seen |= _complete_cities(judged_cells, own_codes, order, cities)
+    _cross_checks(values, cells, reads + areads, rules, report, filled_units, seen, order, cities)
 
     counts = filled["file"].value_counts(sort=False).to_dict() if len(filled) else {}
     files = pd.concat([_files_frame(reads, skipped, counts, report), _assessed_files(afiles, counts, report)],
                       ignore_index=True)
     missing = [u for u in roster.units if u not in seen]
     return Submissions(values=values, report=report, files=files, missing=missing, roster=roster, folder=str(folder),
-                       reviews=reviews, owed=_owed(filled_units, reads + areads, inputs, roster),
+                       reviews=reviews, owed=_owed(filled_units, reads + areads, inputs, roster, order, cities),
                        assessed=str(adir) if adir else "")
 
 
@@ -133,18 +141,20 @@ def _allowed(reads, authors, inputs) -> np.ndarray:
     _cells_frame's order: decided once per author and list of codes (files made
     from one template share theirs), not once per cell."""
     pairs: dict[tuple[str, str], bool] = {}
-    masks: dict[tuple, np.ndarray] = {}
+    masks: dict[tuple[str, int], np.ndarray] = {}
     parts = []
     for read, author in zip(reads, authors):
-        if not len(read.codes):
+        codes = read.codes
+        if not len(codes):
             continue
-        key = (author, read.codes if isinstance(read.codes, tuple) else tuple(read.codes))
+        # By the list's identity: files of one layout share one (pool._share_layout), and all live meanwhile.
+        key = (author, id(codes))
         mask = masks.get(key)
         if mask is None:
-            for code in key[1]:
+            for code in codes:
                 if (author, code) not in pairs:
                     pairs[author, code] = may_fill(author, inputs[code].filled_by)
-            mask = masks[key] = np.fromiter((pairs[author, c] for c in key[1]), dtype=bool, count=len(key[1]))
+            mask = masks[key] = np.fromiter((pairs[author, c] for c in codes), dtype=bool, count=len(codes))
         parts.append(mask)
     return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
@@ -170,19 +180,15 @@ def _kept(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     return frame if mask.all() else frame[mask]
 
 
-def _judge(own: pd.DataFrame, judged: pd.DataFrame, inputs, whose: dict, roster: Roster) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _judge(own: pd.DataFrame, judged: pd.DataFrame, inputs, order: dict[str, int], whose: dict,
+           roster: Roster) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The values scored: an assessor's value beats the unit's own; each difference is a review record.
     `own` and `judged` as _merge gives them; the values come out by city, then input order."""
-    order = {code: k for k, code in enumerate(inputs)}
     if not len(judged):
         return _ordered(own, order), pd.DataFrame(columns=REVIEW_COLUMNS)
     # (city, input) pairs as integers, compared in C: 90,000 judged among 180,000 own at 3,000 units.
-    cities, _ = pd.factorize(np.concatenate([judged["city"].to_numpy(dtype=object), own["city"].to_numpy(dtype=object)]))
-    codes = pd.Index(list(inputs)).get_indexer(np.concatenate([judged["code"].to_numpy(dtype=object),
-                                                              own["code"].to_numpy(dtype=object)]))
-    keys = cities.astype(np.int64) * (len(inputs) + 1) + codes
-    beaten = np.isin(keys[len(judged):], keys[:len(judged)])
-    pairs = own[beaten].merge(judged, on=["city", "code"], suffixes=("_own", ""))
+    beaten = np.isin(_pair_keys(own, order), _pair_keys(judged, order))
+    pairs = own.loc[beaten, VALUE_COLUMNS].merge(judged[VALUE_COLUMNS], on=["city", "code"], suffixes=("_own", ""))
     differ = pairs[pairs["text_own"] != pairs["text"]]
     reviews = pd.DataFrame({
         "city": differ["city"], "code": differ["code"],
@@ -200,20 +206,29 @@ def _judge(own: pd.DataFrame, judged: pd.DataFrame, inputs, whose: dict, roster:
 
 
 def _ordered(values: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame:
-    """The values frame: one value per (city, input), by city, then input order."""
-    return _values_frame(values.iloc[_by_city_then_input(values, order)])
+    """The values frame: one value per (city, input), by city (as text), then input order."""
+    return _values_frame(values.iloc[np.argsort(_pair_keys(values, order), kind="stable")])
 
 
-def _owed(filled: pd.DataFrame, reads, inputs, roster: Roster) -> pd.DataFrame:
+def _pair_keys(frame: pd.DataFrame, order: dict[str, int]) -> np.ndarray:
+    """Each row's (unit, input) as one integer, ordered as the units' names sorted,
+    then the inputs' order (the ids of _cells_frame)."""
+    return frame["city_id"].to_numpy(dtype=np.int64) * len(order) + frame["code_id"].to_numpy(dtype=np.int64)
+
+
+def _owed(filled: pd.DataFrame, reads, inputs, roster: Roster, order: dict[str, int],
+          cities: np.ndarray) -> pd.DataFrame:
     """(assessor, input, unit) for every assessor's input no sheet gives a value for,
-    input by input in table order, units in roster order."""
+    input by input in table order, units in roster order (`order`, `cities`: what
+    the ids of _cells_frame stand for)."""
     specs = [spec for spec in inputs.values() if spec.type.number and spec.filled_by != SELF]
     units = pd.Index(roster.units)
     codes = pd.Index([spec.code for spec in specs])
     # A grid of units x these inputs, marked where a value (or a formula never
     # calculated, refused already) was given: in C, not a set of 180,000 pairs.
     have = np.zeros((len(codes), len(units)), dtype=bool)
-    at_code, at_unit = codes.get_indexer(filled["code"]), units.get_indexer(filled["city"])
+    at_code = codes.get_indexer(list(order))[filled["code_id"].to_numpy(dtype=np.intp)]
+    at_unit = units.get_indexer(cities)[filled["city_id"].to_numpy(dtype=np.intp)]
     given = (at_code >= 0) & (at_unit >= 0)
     have[at_code[given], at_unit[given]] = True
     for r in reads:
@@ -244,34 +259,61 @@ def _assessed_files(afiles, counts: dict[str, int], report: Report) -> pd.DataFr
     return frame
 
 
-def _cells_frame(reads: list[_FileRead]) -> pd.DataFrame:
-    """Every input cell found, in every file: one frame built once.
+def _cells_frame(reads: list[_FileRead], order: dict[str, int]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Every input cell found, in every file: one frame built once, and the
+    units' names sorted (what its city_id numbers; `order`: the inputs', what
+    its code_id numbers).
 
     Object columns, not pandas' str: mapping, sorting and looking up thousands
-    of codes and names is several times faster on plain Python strings."""
+    of codes and names is several times faster on plain Python strings. The
+    ids are made per file and per list of codes (files made from one template
+    share theirs), not per cell."""
     sizes = np.fromiter(map(len, (r.codes for r in reads)), dtype=np.intp, count=len(reads))
-    order = np.flatnonzero(sizes)
-    kept = [reads[k] for k in order.tolist()]
-    counts = sizes[order]
+    with_cells = np.flatnonzero(sizes)
+    kept = [reads[k] for k in with_cells.tolist()]
+    counts = sizes[with_cells]
     total = int(counts.sum())
     starts = np.cumsum(counts) - counts
 
     def per_file(name: str) -> pd.Series:
         return _objects(np.repeat(np.array([getattr(r, name) for r in kept], dtype=object), counts) if kept else [], total)
 
-    def per_cell(name: str) -> pd.Series:
-        return _objects(itertools.chain.from_iterable(getattr(r, name) for r in kept), total)
+    # A layout's codes and cells as arrays once, by the list's identity (files
+    # of one layout share one, pool._share_layout), then joined in C.
+    arrays: dict[tuple, tuple] = {}
 
-    return pd.DataFrame({
+    def per_layout(items, make) -> np.ndarray:
+        key = (id(items), make)
+        got = arrays.get(key)
+        if got is None:
+            got = arrays[key] = (items, make(items))   # the list kept: its id stays its own
+        return got[1]
+
+    def objects(items) -> np.ndarray:
+        return np.fromiter(items, dtype=object, count=len(items))
+
+    def ids(codes) -> np.ndarray:
+        return np.fromiter(map(order.__getitem__, codes), dtype=np.int64, count=len(codes))
+
+    def joined(name: str, make) -> np.ndarray:
+        return np.concatenate([per_layout(getattr(r, name), make) for r in kept]) if kept else make(())
+
+    cities = np.array(sorted({r.city for r in kept}), dtype=object)
+    rank = {c: k for k, c in enumerate(cities.tolist())}
+    city_ids = np.fromiter((rank[r.city] for r in kept), dtype=np.int64, count=len(kept))
+    frame = pd.DataFrame({
         "file": per_file("rel"),
         "sheet": per_file("sheet"),
         "city": per_file("city"),
-        "order": np.repeat(order.astype(np.int64), counts),
+        "order": np.repeat(with_cells.astype(np.int64), counts),
         "pos": np.arange(total, dtype=np.int64) - np.repeat(starts.astype(np.int64), counts),
-        "code": per_cell("codes"),                 # sheet order in pos: 'G107' sorts before 'G34' as text
-        "value": per_cell("values"),
-        "cell": per_cell("cells"),
+        "code": pd.Series(joined("codes", objects), dtype=object, copy=False),   # sheet order in pos: 'G107' sorts before 'G34' as text
+        "value": _objects(itertools.chain.from_iterable(r.values for r in kept), total),
+        "cell": pd.Series(joined("cells", objects), dtype=object, copy=False),
+        "city_id": np.repeat(city_ids, counts),
+        "code_id": joined("codes", ids),
     }, copy=False)     # the columns are new already: copying them again cost a tenth of the frame
+    return frame, cities
 
 
 def _objects(items, n: int) -> pd.Series:
@@ -302,13 +344,13 @@ def _report_read_as(accepted: pd.DataFrame, report: Report) -> None:
                    expected=rec.note, city=rec.city, input=rec.code)
 
 
-def _merge(accepted: pd.DataFrame, inputs, report: Report) -> pd.DataFrame:
+def _merge(accepted: pd.DataFrame, order: dict[str, int], report: Report) -> pd.DataFrame:
     """One value per (city, input): the same value twice is fine, two values conflict.
-    -> the values kept (VALUE_COLUMNS), in no set order: _judge orders them once,
+    -> the values kept (VALUE_COLUMNS and the ids), in no set order: _judge orders them once,
     for the unit's own and the assessors' together (ordering each here as well
     cost a copy of every value twice, a tenth of the merging after reading)."""
-    if not _repeats(accepted, {code: k for k, code in enumerate(inputs)}):
-        return accepted[VALUE_COLUMNS]       # one value each already, as with one file a city
+    if not _has_repeats(_pair_keys(accepted, order)):
+        return accepted[VALUE_COLUMNS + _IDS]      # one value each already, as with one file a city
     acc = accepted.sort_values(["city", "code", "order", "pos"], kind="stable")
     acc = acc[~acc.duplicated(["city", "code", "text"])]
     clash = acc.duplicated(["city", "code"], keep=False)
@@ -320,25 +362,7 @@ def _merge(accepted: pd.DataFrame, inputs, report: Report) -> pd.DataFrame:
                 value=first["raw"].strip(), expected=other.raw.strip(),
                 note=f"{other.file} {other.sheet}!{other.cell}", city=city, input=code,
             )
-    return acc.loc[~clash, VALUE_COLUMNS]
-
-
-def _repeats(accepted: pd.DataFrame, order: dict[str, int]) -> bool:
-    """Whether any (city, input) has more than one value, on integer keys, not by
-    sorting and matching text."""
-    city_ids, _ = pd.factorize(accepted["city"])
-    key = city_ids.astype(np.int64) * len(order) + accepted["code"].map(order).to_numpy(dtype=np.int64)
-    return _has_repeats(key)
-
-
-def _by_city_then_input(frame: pd.DataFrame, order: dict[str, int]) -> np.ndarray:
-    """The positions that sort `frame` by city (as text), then input order, stably:
-    sort_values(["city", input order]) on integer keys, not comparing 270,000 texts."""
-    city_ids, cities = pd.factorize(frame["city"])
-    rank = {c: k for k, c in enumerate(sorted(cities))}
-    city_rank = np.array([rank[c] for c in cities], dtype=np.int64)
-    codes = frame["code"].map(order).to_numpy(dtype=np.int64)
-    return np.argsort(city_rank[city_ids] * len(order) + codes, kind="stable")
+    return acc.loc[~clash, VALUE_COLUMNS + _IDS]
 
 
 def _values_frame(values: pd.DataFrame) -> pd.DataFrame:
@@ -350,9 +374,10 @@ def _values_frame(values: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cross_checks(values: pd.DataFrame, cells: pd.DataFrame, reads: list[_FileRead], rules: RuleBook, report: Report,
-                  filled: pd.DataFrame | None = None, seen: set | None = None) -> None:
+                  filled: pd.DataFrame, seen: set, order: dict[str, int], cities: np.ndarray) -> None:
     """Checks across inputs, on each unit's merged values (`filled`: the cells
-    of `cells` not blank and of a known unit, when worked out already)."""
+    of `cells` not blank and of a known unit; `seen`: the units that sent a
+    sheet; `order`, `cities`: what the ids of _cells_frame stand for)."""
     inputs = rules.inputs
     # The few inputs compared here, each a column over the units (sorted, as a
     # pivot would give them), made when asked for: a pivot of every input and an
@@ -431,12 +456,10 @@ def _cross_checks(values: pd.DataFrame, cells: pd.DataFrame, reads: list[_FileRe
 
     # Every input other than a note, for every unit that sent a readable sheet:
     # looked at one by one only for units with any missing from their cells.
-    if filled is None:
-        filled = cells[(cells["problem"] != "blank") & (cells["city"] != "")]
     # (An assessor's input not given is owed, not missing: see _owed.)
     needed = [s for s in inputs.values() if s.type.number and s.filled_by == SELF]
-    complete = _complete_cities(filled, [s.code for s in needed])
-    partial = [c for c in first_file if c not in complete and (seen is None or c in seen)]
+    complete = _complete_cities(filled, [s.code for s in needed], order, cities)
+    partial = [c for c in first_file if c not in complete and c in seen]
     some = filled[filled["city"].isin(set(partial))] if partial else filled.iloc[:0]
     have = set(zip(some["city"].tolist(), some["code"].tolist()))   # lists: iterating a string column is slow
     have |= {(r.city, code) for r in reads if r.city for code in r.uncached}   # reported already
@@ -462,18 +485,20 @@ def _cross_checks(values: pd.DataFrame, cells: pd.DataFrame, reads: list[_FileRe
                        file=loc["file"], sheet=loc["sheet"], cell=cell)
 
 
-def _complete_cities(filled: pd.DataFrame, codes: list[str]) -> set[str]:
-    """The cities whose filled cells hold every one of `codes`."""
-    index = {c: k for k, c in enumerate(codes)}
-    k = filled["code"].map(index)
-    known = k.notna().to_numpy()
-    if not codes or not known.any():
+def _complete_cities(filled: pd.DataFrame, codes: list[str], order: dict[str, int], cities: np.ndarray) -> set[str]:
+    """The cities whose filled cells hold every one of `codes` (`order`, `cities`:
+    what the ids of _cells_frame stand for)."""
+    if not codes or not len(filled):
         return set()
-    city_ids, cities = pd.factorize(filled["city"][known])
-    pairs = np.sort(city_ids.astype(np.int64) * len(codes) + k[known].to_numpy(dtype=np.int64))
-    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]          # each (city, code) once
-    counts = np.bincount(pairs // len(codes), minlength=len(cities))
-    return set(cities[counts == len(codes)])
+    at = np.full(len(order), -1, dtype=np.int64)
+    at[[order[c] for c in codes]] = np.arange(len(codes))
+    k = at[filled["code_id"].to_numpy(dtype=np.intp)]
+    known = k >= 0
+    if not known.any():
+        return set()
+    have = np.zeros((len(cities), len(codes)), dtype=bool)    # a grid of units x codes, marked in C
+    have[filled["city_id"].to_numpy(dtype=np.intp)[known], k[known]] = True
+    return set(cities[have.all(axis=1)].tolist())
 
 
 def _has_repeats(keys: np.ndarray) -> bool:

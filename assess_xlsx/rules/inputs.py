@@ -303,17 +303,18 @@ INPUT_KINDS = tuple(KINDS)
 
 # --------------------------------------------------------------------------- normalising
 
-def normalise(codes: pd.Series, values: pd.Series, rules: RuleBook) -> pd.DataFrame:
+def normalise(codes: pd.Series, values: pd.Series, rules: RuleBook, code_ids: np.ndarray | None = None) -> pd.DataFrame:
     """Normalise typed values, column-wise, against their inputs' definitions.
 
     Returns a frame aligned with `codes`: `raw` (the cell as text), `number`
     (Int64 scoring units), `text` (normalised text), `problem` (a finding code,
     "" when accepted) and `note` (detail for the message). Blank cells get
-    problem "blank": they are not values at all.
+    problem "blank": they are not values at all. `code_ids`: the codes as
+    integers already, one per input (the reader has them), else worked out here.
     """
     # Each cell's result depends on its input and value alone, and 3,000 units
     # type the same few values (是, 0, 否 ...): normalise each pair once.
-    inverse = _pair_ids(codes.tolist(), values.tolist())
+    inverse = _pair_ids(codes.tolist() if code_ids is None else code_ids, values.tolist())
     if inverse is None or inverse.max(initial=-1) + 1 == len(codes):
         return _normalise_each(codes, values, rules)
     # Where each pair occurs first: pairs are numbered as first met, so there
@@ -327,14 +328,18 @@ def normalise(codes: pd.Series, values: pd.Series, rules: RuleBook) -> pd.DataFr
     return out
 
 
-def _pair_ids(codes: list, values: list) -> np.ndarray | None:
+def _pair_ids(codes, values: list) -> np.ndarray | None:
     """A number for each (input, value) pair, in order of first appearance; equal
     numbers only for pairs of one input and values of one type that are equal
     (1, 1.0 and True differ; floats bit for bit, so -0.0 is not 0.0). None
-    when a value cannot be compared so. Strings and floats, nearly every cell,
+    when a value cannot be compared so. `codes`: a list of codes, or an integer
+    array with one number per input. Strings and floats, nearly every cell,
     are numbered by pandas in C; anything else in Python."""
     n = len(codes)
-    code_ids = pd.factorize(np.fromiter(codes, dtype=object, count=n))[0].astype(np.int64)
+    if isinstance(codes, np.ndarray) and codes.dtype.kind in "iu":
+        code_ids = codes.astype(np.int64, copy=False)
+    else:
+        code_ids = pd.factorize(np.fromiter(codes, dtype=object, count=n))[0].astype(np.int64)
     vals = np.fromiter(values, dtype=object, count=n)
     types = np.fromiter(map(type, values), dtype=object, count=n)
     value_ids = np.empty(n, dtype=np.int64)
