@@ -109,7 +109,7 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
     _report_rejections(filled[filled["problem"] != ""], inputs, report)
 
     # Integer columns where they say the same as the texts: compared in C, not 270,000 strings.
-    unplaced = 0 if len(cities) and cities[0] == "" else -1          # sorted: no unit's "" comes first
+    unplaced = 0 if len(cities) and cities[0] == "" else -1          # the cells of no unit: "" sorts first
     filled_units = _kept(filled, filled["city_id"].to_numpy() != unplaced)
     accepted = _kept(filled_units, (filled_units["problem"] == "").to_numpy())
     _report_read_as(accepted, report)
