@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .cellref import col_name
 from .crosscheck import cross_check
 from .errors import FigureError, SchemeError
 from .figures import fmt_short, to_hundredths
@@ -149,7 +150,7 @@ def read_scheme(path: str | Path | None = None, rules: RuleBook | str | Path | N
     # Points are integer hundredths, missing for bonus-only rows: nullable ints.
     frame["points"] = frame["points"].astype("Int64")
     frame["fragment_points"] = frame["fragment_points"].astype("Int64")
-    primaries = _check_points(frame, path.name, sheet, report)
+    primaries = _check_points(rows, path.name, sheet, report)
     frame = frame.drop(columns="_fragment_cell")
     item_frame = _item_frame(items, len(primaries))
 
@@ -534,10 +535,7 @@ def _points(text, file, sheet, cell, report) -> int | None:
 
 
 def _col_letter(c: int | None) -> str:
-    # xlsxwriter's helper: importing openpyxl for one function costs ~80 ms of every run.
-    from xlsxwriter.utility import xl_col_to_name
-
-    return xl_col_to_name(c) if c is not None else ""
+    return col_name(c) if c is not None else ""
 
 
 def _cell_ref(r: int, c: int | None) -> str:
@@ -546,30 +544,39 @@ def _cell_ref(r: int, c: int | None) -> str:
 
 # --------------------------------------------------------------------------- checks
 
-def _check_points(frame: pd.DataFrame, file: str, sheet: str, report: Report) -> pd.DataFrame:
+def _check_points(rows: list[dict], file: str, sheet: str, report: Report) -> pd.DataFrame:
+    """The primary indicators (一级指标) of the scoring rows `_walk` made, in
+    table order, each with its page fragments in order; a fragment whose label
+    states points (“（6分）”) other than its rows' sum, and a table whose rows
+    do not add up to the scheme's total, are findings. (Plain loops over the
+    few dozen rows: grouping them in pandas cost a tenth of a small run.)"""
+    primaries: dict[tuple[str, str], dict[int, list[dict]]] = {}
+    for row in rows:
+        primaries.setdefault((row["primary_code"], row["primary"]), {}).setdefault(row["fragment"], []).append(row)
     records = []
-    for (pcode, pname), group in frame.groupby(["primary_code", "primary"], sort=False):
+    for (pcode, pname), by_fragment in primaries.items():
         fragments = []
-        for _, fg in group.groupby("fragment", sort=False):
-            label_points = fg["fragment_points"].iloc[0]
-            label_points = None if pd.isna(label_points) else int(label_points)
-            row_sum = int(fg["points"].dropna().sum())
-            label = norm(fg["fragment_label"].iloc[0])
-            cell = fg["_fragment_cell"].iloc[0]
+        for fg in by_fragment.values():
+            first = fg[0]
+            label_points = first["fragment_points"]
+            row_sum = sum(r["points"] for r in fg if r["points"] is not None)
+            label = norm(first["fragment_label"])
+            cell = first["_fragment_cell"]
             fragments.append({"label": label, "points": label_points, "sum": row_sum, "rows": len(fg), "cell": cell})
             if label_points is not None and label_points != row_sum:
                 report.add(
                     "scheme-fragment-mismatch", file=file, sheet=sheet, cell=cell, input=pcode,
                     note=label, expected=fmt_short(label_points), value=fmt_short(row_sum),
                 )
+        group = [r["points"] for fg in by_fragment.values() for r in fg]
         records.append({
             "code": pcode, "name": pname,
-            "points": int(group["points"].dropna().sum()),
+            "points": sum(p for p in group if p is not None),
             "rows": len(group),
-            "bonus_only_rows": int(group["points"].isna().sum()),
+            "bonus_only_rows": sum(p is None for p in group),
             "fragments": fragments,
         })
-    total = int(frame["points"].dropna().sum())
+    total = sum(r["points"] for r in rows if r["points"] is not None)
     if total != EXPECTED_TOTAL:
         report.add("scheme-total-mismatch", file=file, sheet=sheet, value=fmt_short(total), expected=fmt_short(EXPECTED_TOTAL))
     return pd.DataFrame(records, columns=["code", "name", "points", "rows", "bonus_only_rows", "fragments"])

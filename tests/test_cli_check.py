@@ -156,3 +156,19 @@ def test_a_bad_roster_file_is_explained(tmp_path):
     assert result.exit_code == 2
     assert "名单第2行“甲市”重复 / line 2: '甲市' listed twice" in result.output
     assert "提示 / hint" in result.output
+
+
+def test_check_never_loads_the_workbook_writer(tmp_path):
+    """`check` writes nothing, so xlsxwriter (~20 ms to import) is never loaded:
+    the scheme's cell names included (assess_xlsx.cellref)."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    inbox = shutil.copytree(Path(__file__).resolve().parents[1] / "samples", tmp_path / "samples")
+    code = ("import sys\nfrom assess_xlsx.cli import cli\n"
+            f"try:\n    cli.main(['check', {str(inbox)!r}], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+            "print('xlsxwriter' in sys.modules, 'assess_xlsx.scheme' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "False True"

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
 
+from ..cellref import col_name
 from ..findings import Report
 from ..roster import Roster, _norm, match_unit
 from ..rules.inputs import _as_text, expected_text
@@ -32,7 +33,6 @@ from .contract import ASSESSOR_LABEL, CODE_HEADER, NAME_HEADER, RULE_HEADER, fil
 from .extract import (_CODE_LIKE, HEADER_SCAN_ROWS, _blank, _classify, _FileRead, _read_file, _reraise_interrupt,
                       code_rows, label_cell)
 from .guard import MAX_FILE_BYTES, ZipRefused, _ole_encrypted, inspect_zip, read_capped
-from .quickxml import col_name
 
 FIXED_HEADERS = frozenset({CODE_HEADER, NAME_HEADER, _norm(RULE_HEADER)})
 

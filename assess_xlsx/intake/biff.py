@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import struct
 
+from ..cellref import col_name
 from ..errors import FileRefused
 from .guard import _OLE
 
@@ -158,7 +159,7 @@ def check_xls(data: bytes, max_cells: int) -> None:
     if big:
         worst = max(big, key=big.get)
         rows, cols = extent[worst]
-        far = f"{_col_name(cols - 1)}{rows}"
+        far = f"{col_name(cols - 1)}{rows}"
         raise BiffRefused("sheet-too-large", sheet=worst, cell=far, value=f"A1:{far}", cells=big[worst])
 
 
@@ -173,12 +174,3 @@ def _sheet_name(body: bytes) -> str:
         raw = body[8:8 + cch * (2 if body[7] & 1 else 1)]
         return raw.decode("utf-16-le" if body[7] & 1 else "latin-1", "replace")
     return body[7:7 + cch].decode("gbk", "replace")                       # BIFF5: bytes in the file's code page
-
-
-def _col_name(c: int) -> str:
-    name = ""
-    c += 1
-    while c:
-        c, r = divmod(c - 1, 26)
-        name = chr(65 + r) + name
-    return name

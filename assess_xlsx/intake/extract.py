@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..findings import Report
+from ..cellref import col_name
 from ..labels import SNAPSHOT_SHEET
 from ..roster import Roster, _norm, match_unit, unit_from_filename
 from ..rules.inputs import _as_text, expected_text
@@ -34,7 +35,6 @@ from .contract import CODE_HEADER, READABLE, SHEET_NAME, UNIT_LABEL, VALUE_HEADE
 from .guard import (_CHUNK, _OLE, _PK, MAX_FILE_BYTES, MAX_SHEET_CELLS, ZipFacts, ZipRefused, _mb, _ole_encrypted,
                     _reason, inspect_zip, read_capped)
 from .biff import BiffRefused, check_xls
-from .quickxml import col_name
 
 HEADER_SCAN_ROWS = 60
 _CODE_LIKE = re.compile(r"^\d+(?:\.\d+)+[a-z]?$")

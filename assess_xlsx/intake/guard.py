@@ -20,6 +20,7 @@ import zlib
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .. import cellref
 from ..deflate import z as _z       # zlib-ng: a sheet's part inflated in ~40 µs (zlib ~80)
 from ..errors import FileRefused
 from . import quickxml as qx
@@ -459,7 +460,7 @@ def _calamine_part(target: str) -> str:
 def _note_extent(facts: ZipFacts, sheet: str, max_row: int, max_col: int) -> None:
     cells = (max_row + 1) * (max_col + 1)   # read as one grid from A1
     if max_row >= 0 and cells > MAX_SHEET_CELLS:
-        facts.too_large[sheet] = (cells, f"{qx.col_name(max_col)}{max_row + 1}")
+        facts.too_large[sheet] = (cells, f"{cellref.col_name(max_col)}{max_row + 1}")
 
 
 # The quick look of _plain_sheet_fits: every cell tag written the way Excel,
@@ -517,7 +518,7 @@ def _plain_sheet_fits(body: bytes) -> bool:
     if not cells:
         return True
     letters, rows = zip(*cells)
-    cols = max(qx.col_index(c.decode("ascii")) for c in set(letters)) + 1
+    cols = max(cellref.col_index(c.decode("ascii")) for c in set(letters)) + 1
     return 10 ** max(map(len, rows)) * cols <= MAX_SHEET_CELLS
 
 
@@ -531,7 +532,7 @@ def _measure_xlsx(body: bytes, sheet: str, facts: ZipFacts, recalc: bool = False
 
     def visit(cell: _Cell) -> None:   # a cell with content (<c .../> stores nothing)
         saved = cell.saved.strip() if cell.saved is not None else b""
-        ref = f"{qx.col_name(cell.col)}{cell.row + 1}"
+        ref = f"{cellref.col_name(cell.col)}{cell.row + 1}"
         formula = ""
         if cell.formula is not None:
             text = html.unescape(cell.formula.decode("utf-8", "replace")).strip()
@@ -667,7 +668,7 @@ def _measure_ods(body: bytes, facts: ZipFacts) -> None:
                 max_row, max_col = max(max_row, row + rows_rep - 1), max(max_col, col + cols_rep - 1)
             if b"table:formula" in a and not any(k in a for k in _ODS_VALUE_ATTRS) and empty:
                 formula = a[b"table:formula"]
-                uncached[f"{qx.col_name(col)}{row + 1}"] = formula.split(":", 1)[1] if formula.startswith("of:") else formula
+                uncached[f"{cellref.col_name(col)}{row + 1}"] = formula.split(":", 1)[1] if formula.startswith("of:") else formula
             col += cols_rep
     close_table()
 

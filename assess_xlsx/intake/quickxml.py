@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import html
 import re
-from functools import lru_cache
+
+from ..cellref import col_index
 
 ATTR = re.compile(rb"""(?:^|\s)(?P<name>[\w.:-]+)\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')""")
 # calamine (quick-xml) knows an element by its local name: what follows the first
@@ -54,27 +55,6 @@ def plain_tag(attrs: bytes) -> bool:
     """No attribute given twice and no entity or character reference in any value."""
     found = [m.group("name") for m in ATTR.finditer(attrs)]
     return len(found) == len(set(found)) and b"&" not in attrs
-
-
-def col_index(letters: str) -> int:
-    """A column's letters as a 0-based index ('A' -> 0, 'AA' -> 26)."""
-    n = 0
-    for ch in letters.upper():
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
-@lru_cache(maxsize=4096)
-def col_name(index: int) -> str:
-    """A 0-based column index as its letters (0 -> 'A', 26 -> 'AA'), as
-    xlsxwriter.utility.xl_col_to_name gives it: importing that package costs
-    every run 20 ms before its reading workers start, for this one function."""
-    letters = ""
-    index += 1
-    while index > 0:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def xml_tags(body: bytes):

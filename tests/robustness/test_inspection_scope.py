@@ -209,10 +209,10 @@ def test_zip_facts_keep_nothing_of_a_file_without_waiting_sheets():
 
 
 def test_column_names_are_xlsxwriters_and_the_inverse_of_col_index():
-    """quickxml.col_name stands in for xlsxwriter's xl_col_to_name on the reading side."""
+    """cellref.col_name stands in for xlsxwriter's xl_col_to_name on the reading side."""
     from xlsxwriter.utility import xl_col_to_name
 
-    from assess_xlsx.intake.quickxml import col_index, col_name
+    from assess_xlsx.cellref import col_index, col_name
 
     assert [col_name(i) for i in (0, 25, 26, 701, 702, 16383)] == ["A", "Z", "AA", "ZZ", "AAA", "XFD"]
     assert all(col_name(i) == xl_col_to_name(i) and col_index(col_name(i)) == i for i in range(18278))
