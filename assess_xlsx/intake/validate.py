@@ -31,7 +31,8 @@ from .pool import Gathered, folders, gather
 VALUE_COLUMNS = ["city", "code", "number", "text", "raw", "file", "sheet", "cell"]
 # Carried beside them until the values are ordered: a cell's unit as its place
 # among the units' names sorted, its input as its place in the rules' order
-# (_cells_frame), so that (unit, input) pairs are compared as integers.
+# (_cells_frame), so that (unit, input) pairs are compared as integers (int32,
+# widened where two are combined: _pair_keys).
 _IDS = ["city_id", "code_id"]
 FILE_COLUMNS = ["file", "city", "status", "inputs", "problems", "sha256", "assessor"]
 # A difference between a unit's own value (自评) and an assessor's (核定): the assessor's is scored.
@@ -115,16 +116,18 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
     _report_read_as(accepted, report)
     by_self = np.array([a == SELF for a in authors], dtype=bool)     # by file, as cells["order"] numbers them
     own = by_self[accepted["order"].to_numpy()]
+    mine = _merge(accepted[own], order, report)
     theirs = accepted[~own]
-    whose = {af.rel: af.assessor for af in afiles}
-    values, reviews = _judge(_merge(accepted[own], order, report), _merge(theirs, order, report),
-                             inputs, order, whose, roster)
+    judged = _merge(theirs, order, report)
     seen = {r.city for r in reads if r.city}
     # An office that fills everything itself sends no unit's file: assessors' values for every one
     # of a unit's own inputs stand for one (a few 核定 values alone do not: the unit has not submitted).
     own_codes = [s.code for s in inputs.values() if s.type.number and s.filled_by == SELF]
     judged_cells = theirs if accepted is filled_units else filled_units[~by_self[filled_units["order"].to_numpy()]]
     seen |= _complete_cities(judged_cells, own_codes, order, cities)
+    del theirs, judged_cells      # 180,000 rows at 3,000 units: not held while the values are judged
+    values, reviews = _judge(mine, judged, inputs, order, {af.rel: af.assessor for af in afiles}, roster)
+    del mine, judged
     _cross_checks(values, cells, reads + areads, rules, report, filled_units, seen, order, cities)
 
     counts = filled["file"].value_counts(sort=False).to_dict() if len(filled) else {}
@@ -207,7 +210,8 @@ def _judge(own: pd.DataFrame, judged: pd.DataFrame, inputs, order: dict[str, int
 
 def _ordered(values: pd.DataFrame, order: dict[str, int]) -> pd.DataFrame:
     """The values frame: one value per (city, input), by city (as text), then input order."""
-    return _values_frame(values.iloc[np.argsort(_pair_keys(values, order), kind="stable")])
+    at = np.argsort(_pair_keys(values, order), kind="stable")
+    return _values_frame(values[VALUE_COLUMNS].iloc[at])       # the ids dropped before the copy
 
 
 def _pair_keys(frame: pd.DataFrame, order: dict[str, int]) -> np.ndarray:
@@ -293,14 +297,14 @@ def _cells_frame(reads: list[_FileRead], order: dict[str, int]) -> tuple[pd.Data
         return np.fromiter(items, dtype=object, count=len(items))
 
     def ids(codes) -> np.ndarray:
-        return np.fromiter(map(order.__getitem__, codes), dtype=np.int64, count=len(codes))
+        return np.fromiter(map(order.__getitem__, codes), dtype=np.int32, count=len(codes))
 
     def joined(name: str, make) -> np.ndarray:
         return np.concatenate([per_layout(getattr(r, name), make) for r in kept]) if kept else make(())
 
     cities = np.array(sorted({r.city for r in kept}), dtype=object)
     rank = {c: k for k, c in enumerate(cities.tolist())}
-    city_ids = np.fromiter((rank[r.city] for r in kept), dtype=np.int64, count=len(kept))
+    city_ids = np.fromiter((rank[r.city] for r in kept), dtype=np.int32, count=len(kept))   # int32: half the bytes
     frame = pd.DataFrame({
         "file": per_file("rel"),
         "sheet": per_file("sheet"),
