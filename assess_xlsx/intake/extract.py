@@ -26,8 +26,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..findings import Report
 from ..cellref import col_name
+from ..findings import Report
 from ..labels import SNAPSHOT_SHEET
 from ..roster import Roster, _norm, match_unit, unit_from_filename
 from ..rules.inputs import _as_text, expected_text
