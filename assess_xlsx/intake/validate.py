@@ -280,7 +280,8 @@ def _cells_frame(reads: list[_FileRead], order: dict[str, int]) -> tuple[pd.Data
     starts = np.cumsum(counts) - counts
 
     def per_file(name: str) -> pd.Series:
-        return _objects(np.repeat(np.array([getattr(r, name) for r in kept], dtype=object), counts) if kept else [], total)
+        return _column(np.repeat(np.array([getattr(r, name) for r in kept], dtype=object), counts) if kept
+                       else _objects((), 0))
 
     # A layout's codes and cells as arrays once, by the list's identity (files
     # of one layout share one, pool._share_layout), then joined in C.
@@ -294,7 +295,7 @@ def _cells_frame(reads: list[_FileRead], order: dict[str, int]) -> tuple[pd.Data
         return got[1]
 
     def objects(items) -> np.ndarray:
-        return np.fromiter(items, dtype=object, count=len(items))
+        return _objects(items, len(items))
 
     def ids(codes) -> np.ndarray:
         return np.fromiter(map(order.__getitem__, codes), dtype=np.int32, count=len(codes))
@@ -311,17 +312,23 @@ def _cells_frame(reads: list[_FileRead], order: dict[str, int]) -> tuple[pd.Data
         "city": per_file("city"),
         "order": np.repeat(with_cells.astype(np.int64), counts),
         "pos": np.arange(total, dtype=np.int64) - np.repeat(starts.astype(np.int64), counts),
-        "code": pd.Series(joined("codes", objects), dtype=object, copy=False),   # sheet order in pos: 'G107' sorts before 'G34' as text
-        "value": _objects(itertools.chain.from_iterable(r.values for r in kept), total),
-        "cell": pd.Series(joined("cells", objects), dtype=object, copy=False),
+        "code": _column(joined("codes", objects)),   # sheet order in pos: 'G107' sorts before 'G34' as text
+        "value": _column(_objects(itertools.chain.from_iterable(r.values for r in kept), total)),
+        "cell": _column(joined("cells", objects)),
         "city_id": np.repeat(city_ids, counts),
         "code_id": joined("codes", ids),
     }, copy=False)     # the columns are new already: copying them again cost a tenth of the frame
     return frame, cities
 
 
-def _objects(items, n: int) -> pd.Series:
-    return pd.Series(np.fromiter(items, dtype=object, count=n), dtype=object, copy=False)
+def _objects(items, n: int) -> np.ndarray:
+    """`n` items as an object array."""
+    return np.fromiter(items, dtype=object, count=n)
+
+
+def _column(values: np.ndarray) -> pd.Series:
+    """An object array as a column, not copied again."""
+    return pd.Series(values, dtype=object, copy=False)
 
 
 def _empty_norm() -> pd.DataFrame:
