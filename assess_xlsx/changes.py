@@ -467,7 +467,7 @@ def diff(old: pd.DataFrame, new: pd.DataFrame, source: str = "") -> ChangeLog:
     SnapshotError when a group of `old` (read from `source`) is damaged.
     """
     if list(old.columns) == SNAPSHOT_COLUMNS and list(new.columns) == SNAPSHOT_COLUMNS:
-        before = _stored(_groups_read(old, source), source)
+        before = _previous(_groups_read(old, source), source)
         return _diff_groups(before, _decoded(_groups(new)).items(), source)
     old = unpack(old) if list(old.columns) == SNAPSHOT_COLUMNS else old
     new = unpack(new) if list(new.columns) == SNAPSHOT_COLUMNS else new
@@ -479,11 +479,19 @@ def diff(old: pd.DataFrame, new: pd.DataFrame, source: str = "") -> ChangeLog:
 class Previous:
     """A previous output's snapshot as read_previous reads it: where from, its
     inbox, its groups ((kind, city) -> its text as the sheet holds it, see
-    _groups) until diff_run lets them go, and its kinds' dictionaries."""
+    _groups, the dictionaries apart) until diff_run lets them go, and its
+    kinds' dictionaries. Each group is read back to JSON when asked for
+    (`json`: SnapshotError naming the source when it cannot be)."""
     source: str
     inbox: str
     groups: dict
     dicts: dict
+
+    def json(self, key: tuple[str, str]) -> str:
+        try:
+            return _json(self.groups[key], key[0], self.dicts)
+        except ValueError as exc:
+            raise _damaged(self.source, exc) from exc
 
 
 def read_previous(path: str | Path) -> Previous:
@@ -493,8 +501,12 @@ def read_previous(path: str | Path) -> Previous:
 
 def previous_of(packed: pd.DataFrame, source: str) -> Previous:
     """A packed snapshot (read from `source`) as read_previous gives it."""
-    stored = _stored(_groups_read(packed, source))
-    return Previous(source, snapshot_inbox(packed, source), stored.groups, stored.dicts)
+    groups = _groups_read(packed, source)
+    return _previous(groups, source, snapshot_inbox(packed, source))
+
+
+def _previous(groups: dict, source: str, inbox: str = "") -> Previous:
+    return Previous(source, inbox, {k: v for k, v in groups.items() if k[0] != DICT_KIND}, _dicts(groups))
 
 
 def diff_run(previous: Previous, result) -> ChangeLog:
@@ -505,27 +517,7 @@ def diff_run(previous: Previous, result) -> ChangeLog:
     national run's snapshot is 23 M characters of JSON; the workbook writer
     makes its own copy in a worker, so the caller never needs one."""
     after = (((kind, city), text) for kind, city, text in _group_texts(result))
-    return _diff_groups(_Stored(previous.groups, previous.dicts, previous.source), after, previous.source)
-
-
-@dataclass
-class _Stored:
-    """A snapshot's groups as the sheet holds them (dictionaries apart), each
-    read back to JSON when asked for (`json`: SnapshotError naming `source`
-    when it cannot be)."""
-    groups: dict
-    dicts: dict
-    source: str = ""
-
-    def json(self, key: tuple[str, str]) -> str:
-        try:
-            return _json(self.groups[key], key[0], self.dicts)
-        except ValueError as exc:
-            raise _damaged(self.source, exc) from exc
-
-
-def _stored(groups: dict, source: str = "") -> _Stored:
-    return _Stored({k: v for k, v in groups.items() if k[0] != DICT_KIND}, _dicts(groups), source)
+    return _diff_groups(previous, after, previous.source)
 
 
 def _groups_read(packed: pd.DataFrame, source: str) -> dict[tuple[str, str], str]:
@@ -539,7 +531,7 @@ def _damaged(source: str, exc: Exception) -> SnapshotError:
     return SnapshotError(f"{source + ': ' if source else ''}快照内容损坏 / snapshot damaged: {exc}")
 
 
-def _diff_groups(before: _Stored, after, source: str = "") -> ChangeLog:
+def _diff_groups(before: Previous, after, source: str = "") -> ChangeLog:
     """diff of `before` (the old groups; those equal to their new ones are
     removed from it) and `after` ((key, JSON) of the new ones, in order).
 

@@ -350,9 +350,9 @@ def start_snapshot(book: Book, result):
     """The hidden snapshot's rows begun in a worker process now, for snapshot_sheet
     to attach -> (job or None, packed or None). A national run's are ~12,000
     cells (2.9 M characters of deflated JSON): made and written there, they
-    cost the writer's own process nothing. Made here for a small run (or where no worker can be
-    forked). A rerun compares with the previous output without it
-    (changes.diff_run), so no caller has it made already."""
+    cost the writer's own process nothing. Made here for a small run (or
+    where no worker can be forked). A rerun compares with the previous output
+    without it (changes.diff_run), so no caller has it made already."""
     if len(result.cities) >= SNAPSHOT_IN_WORKER_UNITS:
         job = book.rows_in_workers(1, None, functools.partial(_made_snapshot_rows, result), (None,), workers=1)
         if job is not None:
