@@ -103,9 +103,8 @@ def read_submissions(folder: str | os.PathLike, scheme, roster: Roster = DEFAULT
     cells, cities = _cells_frame(reads + areads, order)
     norm = normalise(cells["code"], cells["value"], rules, cells["code_id"].to_numpy()) if len(cells) else _empty_norm()
     cells = pd.concat([cells, norm], axis=1)
-    cells["by"] = pd.Series(np.array(authors, dtype=object)[cells["order"].to_numpy()], dtype=object, copy=False)
     blank = (cells["problem"] == "blank").to_numpy()
-    cells, blank = _permitted(cells, blank, _allowed(reads + areads, authors, inputs), inputs, report)
+    cells, blank = _permitted(cells, blank, _allowed(reads + areads, authors, inputs), authors, inputs, report)
     filled = _kept(cells, ~blank)
     _report_rejections(filled[filled["problem"] != ""], inputs, report)
 
@@ -162,15 +161,17 @@ def _allowed(reads, authors, inputs) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
-def _permitted(cells: pd.DataFrame, blank: np.ndarray, allowed: np.ndarray, inputs,
+def _permitted(cells: pd.DataFrame, blank: np.ndarray, allowed: np.ndarray, authors: list[str], inputs,
                report: Report) -> tuple[pd.DataFrame, np.ndarray]:
     """The cells whose author may fill their input (`allowed`, by _allowed), and
-    which of them are `blank`; a value for another's input is refused with a warning."""
+    which of them are `blank`; a value for another's input is refused with a
+    warning (`authors`: each file's, as cells["order"] numbers the files)."""
     if not len(cells):
         return cells, blank
     refused = cells[~allowed & ~blank]
     for rec in refused.itertuples(index=False):
-        where = "单位自评表" if rec.by == SELF else f"{rec.by}的核定表"
+        by = authors[rec.order]
+        where = "单位自评表" if by == SELF else f"{by}的核定表"
         report.add("input-not-permitted", file=rec.file, sheet=rec.sheet, cell=rec.cell, value=rec.raw.strip(),
                    expected=inputs[rec.code].filled_by, note=where, city=rec.city, input=rec.code)
     return _kept(cells, allowed), blank[allowed]
